@@ -1,0 +1,150 @@
+"""Pack layer activations into quantized grayscale grids (numpy only, writer side).
+
+Layout contract (also in the README's "Log format"): tile k shows channel
+`channels[k]` at row `k // cols`, column `k % cols`, with its top-left pixel at
+`(row * (tile_height + pad), col * (tile_width + pad))`. Pixel value q of a tile
+decodes to `lo + q / qmax * (hi - lo)` with that tile's `[lo, hi]` for that
+probe input. Pad pixels are 0.
+
+* `(N, H, W, C)` conv outputs: one `H x W` tile per channel (block-averaged down
+  to at most `max_tile_size` pixels a side), tiles in a near-square grid, pad 1.
+* `(N, T, C)` sequences: one `T x 1` tile per channel in a single row with pad 0,
+  so each probe's picture is a time x channel image.
+* `(N, U)` dense outputs: one `1 x 1` tile per unit in a single row, pad 0: a strip.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+QMAX = 255
+
+
+def select_channels(
+    num_channels: int, max_channels: int, channels: Sequence[int] | None = None
+) -> list[int]:
+    """Returns the channel indices to draw: `channels`, or the first `max_channels`.
+
+    Raises:
+      ValueError: a requested channel outside `[0, num_channels)`.
+    """
+    if channels is None:
+        return list(range(min(num_channels, max_channels)))
+    bad = [c for c in channels if not 0 <= int(c) < num_channels]
+    if bad:
+        raise ValueError(
+            f"channels {bad} out of range: the layer has {num_channels} channels "
+            f"(0..{num_channels - 1})"
+        )
+    return [int(c) for c in channels][:max_channels]
+
+
+def _block_mean(x: np.ndarray, axis: int, factor: int) -> np.ndarray:
+    """Averages blocks of `factor` along `axis`; the edge fills the last block."""
+    if factor == 1:
+        return x
+    size = x.shape[axis]
+    extra = -size % factor
+    if extra:
+        pad = [(0, 0)] * x.ndim
+        pad[axis] = (0, extra)
+        x = np.pad(x, pad, mode="edge")
+    shape = x.shape[:axis] + (x.shape[axis] // factor, factor) + x.shape[axis + 1 :]
+    return x.reshape(shape).mean(axis=axis + 1)
+
+
+def _tiles(
+    acts: np.ndarray, channels: list[int], max_tile_size: int
+) -> tuple[np.ndarray, int, int, int]:
+    """Returns tiles `(N, K, h, w)`, and the grid's `cols` and `pad` for the rank."""
+    k = len(channels)
+    if acts.ndim == 4:
+        x = np.moveaxis(acts[..., channels], -1, 1)  # (N, K, H, W)
+        factor = math.ceil(max(x.shape[2], x.shape[3]) / max_tile_size)
+        x = _block_mean(_block_mean(x, 2, factor), 3, factor)
+        return x, max(1, math.ceil(math.sqrt(k))), 1, factor
+    if acts.ndim == 3:
+        x = np.moveaxis(acts[..., channels], -1, 1)[..., None]  # (N, K, T, 1)
+        factor = math.ceil(x.shape[2] / max_tile_size)
+        return _block_mean(x, 2, factor), max(k, 1), 0, factor
+    if acts.ndim == 2:
+        return acts[:, channels, None, None], max(k, 1), 0, 1
+    raise ValueError(
+        f"cannot draw a layer output of shape {acts.shape}: expected (N, H, W, C), "
+        "(N, T, C) or (N, units)"
+    )
+
+
+def pack_activations(
+    acts: np.ndarray,
+    max_channels: int = 64,
+    max_tile_size: int = 64,
+    channels: Sequence[int] | None = None,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Quantizes a layer's output into one grayscale grid per probe input.
+
+    Args:
+      acts: float array `(N, H, W, C)`, `(N, T, C)` or `(N, units)`.
+      max_channels: at most this many tiles; the JSON says how many were left out.
+      max_tile_size: tiles are block-averaged to at most this many pixels a side.
+      channels: channel indices to draw (default: the first `max_channels`).
+
+    Returns:
+      `(info, grids)`: `info` is the step JSON's layout part (`layout`, `channels`,
+      `channels_total`, `channels_omitted`, `downsample`, `qmax`, `ranges`
+      `[N][K][2]`, `stats` with per-tile `mean` and `frac_positive`, `samples`,
+      `output_shape`, `nonfinite`); `grids` is uint8 `(N, height, width)`.
+    """
+    acts = np.asarray(acts, dtype=np.float32)
+    if acts.ndim < 2:
+        raise ValueError(f"layer output of shape {acts.shape} has no channel axis")
+    chosen = select_channels(acts.shape[-1], max_channels, channels)
+    tiles, cols, pad, factor = _tiles(acts, chosen, max_tile_size)
+    n, k, h, w = tiles.shape
+    finite = np.isfinite(tiles)
+    safe = np.where(finite, tiles, 0.0)
+    lo = np.where(finite, tiles, np.inf).min(axis=(2, 3))
+    hi = np.where(finite, tiles, -np.inf).max(axis=(2, 3))
+    empty = ~np.isfinite(lo)  # a tile with no finite value at all
+    lo, hi = np.where(empty, 0.0, lo), np.where(empty, 0.0, hi)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    q = np.rint((safe - lo[..., None, None]) / span[..., None, None] * QMAX)
+    q = np.where(finite, np.clip(q, 0, QMAX), 0).astype(np.uint8)
+
+    rows = max(1, math.ceil(k / cols))
+    q = np.pad(q, [(0, 0), (0, rows * cols - k), (0, pad), (0, pad)])
+    grid = q.reshape(n, rows, cols, h + pad, w + pad).transpose(0, 1, 3, 2, 4)
+    grid = grid.reshape(n, rows * (h + pad), cols * (w + pad))
+    grid = grid[:, : grid.shape[1] - pad, : grid.shape[2] - pad]
+
+    # Statistics over every probe and position at full resolution.
+    full = acts[..., chosen].reshape(-1, len(chosen))
+    full_finite = np.isfinite(full)
+    counts = np.maximum(full_finite.sum(axis=0), 1)
+    info = {
+        "output_shape": list(acts.shape),
+        "layout": {
+            "rows": rows,
+            "cols": cols,
+            "tile_height": h,
+            "tile_width": w,
+            "pad": pad,
+        },
+        "channels": chosen,
+        "channels_total": int(acts.shape[-1]),
+        "channels_omitted": int(acts.shape[-1]) - len(chosen),
+        "downsample": factor,
+        "qmax": QMAX,
+        "ranges": np.stack([lo, hi], axis=-1).tolist(),
+        "stats": {
+            "mean": (np.where(full_finite, full, 0).sum(axis=0) / counts).tolist(),
+            "frac_positive": ((full > 0).sum(axis=0) / max(len(full), 1)).tolist(),
+        },
+        "samples": n,
+        "nonfinite": bool(not full_finite.all()),
+    }
+    return info, np.ascontiguousarray(grid)
