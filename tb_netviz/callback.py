@@ -143,9 +143,7 @@ class NetVizCallback(keras.callbacks.Callback):
         self._probe = check_probe(model, self._probe_arg)
         if self._layers_arg is None:
             self.layers = default_layers(model)
-            keras.utils.io_utils.print_msg(
-                f"NetVizCallback: layers=None, showing {', '.join(self.layers)}"
-            )
+            print(f"NetVizCallback: layers=None, showing {', '.join(self.layers)}")
         else:
             self.layers = self._layers_arg
         self._reader = ActivationReader(model, self.layers)

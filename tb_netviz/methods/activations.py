@@ -30,9 +30,10 @@ class ActivationReader:
         if not self.paths:
             raise ValueError("layer_paths is empty; name at least one layer")
         self._features = layers_lib.feature_model(model, self.paths)
-        self._forward = tf.function(
-            lambda x: self._features(x, training=False), reduce_retracing=True
-        )
+        self._forward = tf.function(self._call, reduce_retracing=True)
+
+    def _call(self, inputs) -> list:
+        return layers_lib.call_features(self._features, inputs)
 
     def __call__(self, inputs) -> dict[str, np.ndarray]:
         """Runs the probe inputs through the model in inference mode.

@@ -93,10 +93,15 @@ def _symbolic_output(model: keras.Model, path: str):
         raise _unknown_layer_error(model, path)
     _check_graph(layer)
     inner = keras.Model(_unwrap(layer.inputs), _symbolic_output(layer, rest))
-    # Calling `inner` on the tensors that feed `layer` in the outer graph
-    # creates a node on the new model only; the user's layers are untouched.
+    # Calling `inner` on the tensors that feed `layer` in the outer graph makes
+    # a new node; Keras also lists it as an outbound node of the layers that
+    # produced those tensors, which we undo so the user's layers are untouched.
     feed = _single_node(layer).input_tensors
-    return inner(_unwrap(list(feed)))
+    output = inner(_unwrap(list(feed)))
+    node = inner._inbound_nodes[-1]
+    for parent in {id(op): op for op in (t._keras_history[0] for t in feed)}.values():
+        parent._outbound_nodes[:] = [n for n in parent._outbound_nodes if n is not node]
+    return output
 
 
 def _unwrap(tensors: list):
@@ -122,8 +127,9 @@ def feature_model(model: keras.Model, paths: Sequence[str]) -> keras.Model:
       paths: layer paths; see `layer_paths`.
 
     Returns:
-      A `keras.Model` sharing `model`'s weights whose outputs are a list with one
-      tensor per path, in the order given.
+      A `keras.Model` sharing `model`'s weights with one output per path, in the
+      order given. Keras returns a bare tensor, not a list, when there is one
+      path: call it through `call_features` to always get a list.
 
     Raises:
       ValueError: an unknown path (the message lists close layer paths), or a
@@ -137,6 +143,12 @@ def feature_model(model: keras.Model, paths: Sequence[str]) -> keras.Model:
     return keras.Model(
         _unwrap(model.inputs), outputs, name=f"{model.name}_netviz_features"
     )
+
+
+def call_features(features: keras.Model, inputs, training: bool = False) -> list:
+    """Calls a `feature_model` and returns its outputs as a list, one per path."""
+    outputs = features(inputs, training=training)
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
 def output_rank(model: keras.Model, path: str) -> int:

@@ -1,0 +1,200 @@
+"""NetVizCallback with real `model.fit`, read back from the event files."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from models import compiled, data, nested_cnn, small_cnn
+from tensorboard.backend.event_processing import event_accumulator
+
+from tb_netviz import NetVizCallback, metadata
+
+
+def read_back(run_dir: str) -> dict[str, list[int]]:
+    """Returns `{tag: [steps]}` of every tensor in one run directory."""
+    acc = event_accumulator.EventAccumulator(
+        run_dir, size_guidance={event_accumulator.TENSORS: 0}
+    )
+    acc.Reload()
+    return {tag: [e.step for e in acc.Tensors(tag)] for tag in acc.Tags()["tensors"]}
+
+
+def test_fit_two_epochs_writes_exactly_the_chosen_tags(tmp_path):
+    x, y = data()
+    model = compiled(small_cnn())
+    log_dir = str(tmp_path / "run")
+    cb = NetVizCallback(log_dir, probe=x[:4], layers=["conv1", "conv2", "logits"])
+    model.fit(x, y, epochs=2, batch_size=16, callbacks=[cb], verbose=0)
+    assert read_back(f"{log_dir}/netviz") == {
+        "activations/conv1": [0, 1],
+        "activations/conv2": [0, 1],
+        "activations/logits": [0, 1],
+    }
+    files = sorted(
+        os.path.relpath(f, log_dir)
+        for f in glob.glob(f"{log_dir}/**/*", recursive=True)
+        if os.path.isfile(f)
+    )
+    assert len(files) == 1 and files[0].startswith("netviz/events.out.tfevents")
+    assert cb.failures == []
+    assert cb.hook_seconds > 0
+
+
+def test_shares_log_dir_with_keras_tensorboard(tmp_path):
+    x, y = data()
+    log_dir = str(tmp_path / "run")
+    callbacks = [
+        keras.callbacks.TensorBoard(log_dir, write_graph=False),
+        NetVizCallback(log_dir, probe=x[:2], layers=["conv1"]),
+    ]
+    compiled(small_cnn()).fit(x, y, epochs=2, callbacks=callbacks, verbose=0)
+    assert sorted(os.listdir(log_dir)) == ["netviz", "train"]
+    assert read_back(f"{log_dir}/netviz") == {"activations/conv1": [0, 1]}
+    assert "activations/conv1" not in read_back(f"{log_dir}/train")
+
+
+def test_update_freq_in_batches_uses_the_batch_count_as_step(tmp_path):
+    x, y = data(64)
+    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv2"], update_freq=3)
+    compiled(small_cnn()).fit(x, y, epochs=2, batch_size=16, callbacks=[cb], verbose=0)
+    assert read_back(f"{tmp_path}/netviz") == {"activations/conv2": [3, 6]}
+
+
+def test_activations_freq_every_second_epoch(tmp_path):
+    x, y = data()
+    cb = NetVizCallback(
+        str(tmp_path), probe=x[:2], layers=["conv1"], activations_freq=2
+    )
+    compiled(small_cnn()).fit(x, y, epochs=4, callbacks=[cb], verbose=0)
+    assert read_back(f"{tmp_path}/netviz") == {"activations/conv1": [1, 3]}
+
+
+def test_default_layers_are_first_and_last_conv(tmp_path, capsys):
+    x, y = data()
+    cb = NetVizCallback(str(tmp_path), probe=x[:2])
+    compiled(small_cnn()).fit(x, y, epochs=1, callbacks=[cb], verbose=0)
+    assert cb.layers == ["conv1", "conv2"]
+    assert "showing conv1, conv2" in capsys.readouterr().out
+
+
+def test_nested_model_layers_by_path(tmp_path):
+    x, y = data()
+    model = nested_cnn()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    layers = ["backbone/block1_conv1", "probs"]
+    cb = NetVizCallback(str(tmp_path), probe=x[:3], layers=layers)
+    model.fit(x, y % 3, epochs=1, callbacks=[cb], verbose=0)
+    assert set(read_back(f"{tmp_path}/netviz")) == {
+        "activations/backbone/block1_conv1",
+        "activations/probs",
+    }
+
+
+def test_unknown_layer_fails_before_the_first_batch_and_names_close_layers(tmp_path):
+    x, y = data()
+    model = compiled(small_cnn())
+    weights = [w.copy() for w in model.get_weights()]
+    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv3"])
+    with pytest.raises(
+        ValueError,
+        match=r"no layer 'conv3'\. Closest: conv2, conv1\. Layer paths: conv1, pool",
+    ):
+        model.fit(x, y, epochs=1, callbacks=[cb], verbose=0)
+    for a, b in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(a, b)  # no batch ran
+
+
+@pytest.mark.parametrize(
+    ("probe", "message"),
+    [
+        (
+            np.zeros((4, 28, 28)),
+            r"probe has shape \(4, 28, 28\) but model 'small_cnn' "
+            r"expects inputs of shape \(None, 16, 16, 3\)",
+        ),
+        (np.zeros((100, 16, 16, 3)), "probe has 100 inputs; pass between 1 and 64"),
+        (np.array([["a"] * 3] * 2), "probe has dtype <U1"),
+    ],
+)
+def test_probe_that_does_not_fit_says_expected_and_given(tmp_path, probe, message):
+    x, y = data()
+    cb = NetVizCallback(str(tmp_path), probe=probe, layers=["conv1"])
+    with pytest.raises(ValueError, match=message):
+        compiled(small_cnn()).fit(x, y, epochs=1, callbacks=[cb], verbose=0)
+
+
+def test_probe_from_a_dataset_batch_and_whole_dataset(tmp_path):
+    x, y = data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    cb = NetVizCallback(str(tmp_path), probe=next(iter(ds)), layers=["conv1"])
+    compiled(small_cnn()).fit(ds, epochs=1, callbacks=[cb], verbose=0)
+    assert read_back(f"{tmp_path}/netviz") == {"activations/conv1": [0]}
+    with pytest.raises(ValueError, match="whole tf.data.Dataset; pass one small batch"):
+        NetVizCallback(str(tmp_path), probe=ds)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"activations_freq": 0}, "activations_freq must be an integer >= 1, got 0"),
+        ({"activations_freq": -2}, "activations_freq must be an integer >= 1"),
+        ({"update_freq": 0}, "update_freq must be an integer >= 1"),
+        ({"update_freq": "batch"}, "update_freq must be an integer >= 1"),
+        ({"max_channels": 0}, "max_channels must be an integer >= 1"),
+    ],
+)
+def test_bad_frequencies(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        NetVizCallback("/tmp/x", probe=np.zeros((1, 16, 16, 3)), **kwargs)
+
+
+def test_runtime_failure_warns_records_and_training_goes_on(tmp_path, monkeypatch):
+    from tb_netviz import summary
+
+    calls = []
+
+    def broken(layer, *args):
+        calls.append(layer)
+        if layer == "conv1":
+            raise RuntimeError("disk full")
+        return original(layer, *args)
+
+    original = summary.activation_arrays
+    monkeypatch.setattr(summary, "activation_arrays", broken)
+    x, y = data()
+    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1", "conv2"])
+    with pytest.warns(
+        RuntimeWarning, match="could not log activations of layer 'conv1'"
+    ):
+        history = compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert [f[:3] for f in cb.failures] == [
+        (0, "activations", "conv1"),
+        (1, "activations", "conv1"),
+    ]
+    assert "disk full" in cb.failures[0][3]
+    assert read_back(f"{tmp_path}/netviz") == {"activations/conv2": [0, 1]}
+
+
+def test_written_values_follow_the_log_format(tmp_path):
+    x, y = data()
+    cb = NetVizCallback(str(tmp_path), probe=x[:3], layers=["conv2"])
+    compiled(small_cnn()).fit(x, y, epochs=1, callbacks=[cb], verbose=0)
+    acc = event_accumulator.EventAccumulator(f"{tmp_path}/netviz")
+    acc.Reload()
+    md = acc.SummaryMetadata("activations/conv2")
+    assert metadata.parse_plugin_content(md.plugin_data.content) == {
+        "version": 1,
+        "kind": "activations",
+        "layer": "conv2",
+    }
+    value = tf.make_ndarray(acc.Tensors("activations/conv2")[0].tensor_proto)
+    assert value.shape == (4,)
+    info = metadata.decode_step_info(value[0])
+    assert info["samples"] == 3 and info["channels"] == list(range(16))
+    assert all(v.startswith(b"\x89PNG") for v in value[1:])

@@ -1,0 +1,106 @@
+"""The grid contract: decoding a tile gives back the layer's real output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from models import data, nested_cnn, small_cnn
+
+from tb_netviz import grid, summary
+from tb_netviz.methods import layer_activations
+
+
+def decode_tile(info: dict, image: np.ndarray, sample: int, k: int) -> np.ndarray:
+    """Implements the README's decoding rule for tile k of one probe's grid."""
+    layout = info["layout"]
+    row, col = divmod(k, layout["cols"])
+    top = row * (layout["tile_height"] + layout["pad"])
+    left = col * (layout["tile_width"] + layout["pad"])
+    q = image[top : top + layout["tile_height"], left : left + layout["tile_width"]]
+    lo, hi = info["ranges"][sample][k]
+    return lo + q.astype(np.float64) / info["qmax"] * (hi - lo)
+
+
+@pytest.mark.parametrize(
+    ("make_model", "layer"),
+    [(small_cnn, "conv1"), (small_cnn, "conv2"), (nested_cnn, "backbone/block1_conv2")],
+)
+def test_decoded_tiles_match_the_layer_output(make_model, layer):
+    x, _ = data(5)
+    acts = layer_activations(make_model(), x, [layer])[layer]
+    info, grids = grid.pack_activations(acts)
+    pngs = [tf.io.decode_png(summary.encode_png(g)).numpy()[..., 0] for g in grids]
+    assert info["output_shape"] == list(acts.shape)
+    assert info["channels"] == list(range(acts.shape[-1]))
+    for sample in range(len(x)):
+        for k, channel in enumerate(info["channels"]):
+            real = acts[sample, :, :, channel]
+            lo, hi = info["ranges"][sample][k]
+            assert (lo, hi) == pytest.approx((real.min(), real.max()), rel=1e-6)
+            decoded = decode_tile(info, pngs[sample], sample, k)
+            # One quantization step of 8 bits, half of it after rounding.
+            np.testing.assert_allclose(decoded, real, atol=(hi - lo) / 255 / 2 + 1e-6)
+
+
+def test_stats_are_per_channel_over_probes_and_positions():
+    acts = np.random.default_rng(0).normal(size=(3, 4, 4, 5)).astype(np.float32)
+    info, _ = grid.pack_activations(acts, channels=[4, 1])
+    assert info["channels"] == [4, 1]
+    np.testing.assert_allclose(
+        info["stats"]["mean"], acts[..., [4, 1]].mean((0, 1, 2)), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        info["stats"]["frac_positive"], (acts[..., [4, 1]] > 0).mean((0, 1, 2))
+    )
+
+
+def test_dense_is_a_strip_of_one_pixel_tiles():
+    acts = np.array([[1.0, -2.0, 3.0], [0.0, 0.0, 0.0]], np.float32)
+    info, grids = grid.pack_activations(acts)
+    assert grids.shape == (2, 1, 3)
+    assert info["layout"] == {
+        "rows": 1,
+        "cols": 3,
+        "tile_height": 1,
+        "tile_width": 1,
+        "pad": 0,
+    }
+    assert info["ranges"][0] == [[1.0, 1.0], [-2.0, -2.0], [3.0, 3.0]]
+
+
+def test_sequence_is_time_by_channel():
+    acts = np.arange(2 * 5 * 3, dtype=np.float32).reshape(2, 5, 3)
+    info, grids = grid.pack_activations(acts)
+    assert grids.shape == (2, 5, 3)
+    for k in range(3):
+        np.testing.assert_allclose(
+            decode_tile(info, grids[1], 1, k)[:, 0], acts[1, :, k], atol=12 / 510 + 1e-6
+        )
+
+
+def test_big_layer_is_capped_and_says_what_was_left_out():
+    acts = np.random.default_rng(0).normal(size=(2, 224, 224, 512)).astype(np.float32)
+    info, grids = grid.pack_activations(acts, max_channels=64, max_tile_size=64)
+    assert info["channels_total"] == 512
+    assert info["channels_omitted"] == 448
+    assert info["downsample"] == 4
+    assert info["layout"]["tile_height"] == 56
+    assert grids.shape == (2, 8 * 57 - 1, 8 * 57 - 1)
+    png = summary.encode_png(grids[0])
+    assert len(png) < 2 * 2**20  # "a few MB at most", here well under
+
+
+def test_nonfinite_values_are_flagged_and_kept_out_of_ranges():
+    acts = np.ones((1, 3, 3, 2), np.float32)
+    acts[0, 0, 0, 0] = np.nan
+    acts[0, 1, 1, 0] = 5.0
+    info, grids = grid.pack_activations(acts)
+    assert info["nonfinite"] is True
+    assert info["ranges"][0][0] == [1.0, 5.0]
+    assert grids[0, 0, 0] == 0
+
+
+def test_channel_out_of_range():
+    with pytest.raises(ValueError, match="the layer has 5 channels"):
+        grid.pack_activations(np.zeros((1, 2, 2, 5)), channels=[7])

@@ -1,0 +1,259 @@
+"""The plugin through real event files, TensorBoard's WSGI app and a test client."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from plugin_client import PREFIX, make_client
+from tensorboard.compat.proto import summary_pb2
+
+from tb_netviz import metadata, summary
+
+
+def _write_run(path: str, steps=(0, 1, 2), samples: int = 2) -> None:
+    rng = np.random.default_rng(0)
+    writer = tf.summary.create_file_writer(path)
+    with writer.as_default():
+        for step in steps:
+            acts = rng.normal(size=(samples, 6, 5, 3)).astype(np.float32)
+            assert summary.activation_arrays("block/conv", acts, step)
+            assert summary.activation_arrays("dense", acts[:, 0, 0, :], step)
+    writer.close()
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory) -> str:
+    root = tmp_path_factory.mktemp("plugin_logs")
+    _write_run(str(root / "a" / "netviz"))
+    _write_run(str(root / "b" / "netviz"), steps=(5,), samples=1)
+    return str(root)
+
+
+@pytest.fixture(scope="module")
+def client(logdir):
+    return make_client(logdir)[0]
+
+
+def test_runs_listing_is_exact(client):
+    response = client.get(f"{PREFIX}/runs")
+    assert response.status_code == 200
+    assert response.content_type == "application/json"
+    body = response.json
+    for run in body["runs"].values():
+        for layers in run.values():
+            for entry in layers.values():
+                assert isinstance(entry.pop("max_wall_time"), float)
+    assert body == {
+        "runs": {
+            "a/netviz": {
+                "activations": {
+                    "block/conv": {
+                        "tag": "activations/block/conv",
+                        "max_step": 2,
+                        "samples": 2,
+                    },
+                    "dense": {"tag": "activations/dense", "max_step": 2, "samples": 2},
+                }
+            },
+            "b/netviz": {
+                "activations": {
+                    "block/conv": {
+                        "tag": "activations/block/conv",
+                        "max_step": 5,
+                        "samples": 1,
+                    },
+                    "dense": {"tag": "activations/dense", "max_step": 5, "samples": 1},
+                }
+            },
+        }
+    }
+
+
+def test_steps_carry_the_step_json(client):
+    response = client.get(
+        f"{PREFIX}/steps", query_string={"run": "a/netviz", "tag": "activations/dense"}
+    )
+    assert response.status_code == 200
+    assert response.content_type == "application/json"
+    body = response.json
+    assert (body["run"], body["tag"]) == ("a/netviz", "activations/dense")
+    assert [s["step"] for s in body["steps"]] == [0, 1, 2]
+    info = body["steps"][0]["info"]
+    assert body["steps"][0]["samples"] == 2
+    assert info["version"] == 1
+    assert (info["kind"], info["layer"]) == ("activations", "dense")
+    assert info["layout"] == {
+        "rows": 1,
+        "cols": 3,
+        "tile_height": 1,
+        "tile_width": 1,
+        "pad": 0,
+    }
+    assert info["channels"] == [0, 1, 2]
+    assert info["output_shape"] == [2, 3]
+    assert np.array(info["ranges"]).shape == (2, 3, 2)
+
+
+def test_image_is_the_png_grid(client):
+    response = client.get(
+        f"{PREFIX}/image",
+        query_string={
+            "run": "a/netviz",
+            "tag": "activations/block/conv",
+            "step": 1,
+            "sample": 1,
+        },
+    )
+    assert response.status_code == 200
+    assert response.content_type == "image/png"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    image = tf.io.decode_png(response.data).numpy()
+    # 3 channels of 6x5 -> 2 columns, 2 rows, pad 1.
+    assert image.shape == (13, 11, 1)
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ({}, 400, "'run' is required"),
+        ({"run": "a/netviz"}, 400, "'tag' is required"),
+        ({"run": "a/netviz", "tag": "activations/dense"}, 400, "'step' is required"),
+        (
+            {"run": "a/netviz", "tag": "activations/dense", "step": "-1", "sample": 0},
+            400,
+            "non-negative integer",
+        ),
+        (
+            {"run": "a/netviz", "tag": "activations/dense", "step": "1e3", "sample": 0},
+            400,
+            "non-negative integer",
+        ),
+        (
+            {"run": "zzz", "tag": "activations/dense", "step": 0, "sample": 0},
+            404,
+            "no NetViz data",
+        ),
+        (
+            {"run": "a/netviz", "tag": "activations/nope", "step": 0, "sample": 0},
+            404,
+            "no NetViz data",
+        ),
+        (
+            {"run": "a/netviz", "tag": "activations/dense", "step": 7, "sample": 0},
+            404,
+            "has no step 7",
+        ),
+        (
+            {"run": "a/netviz", "tag": "activations/dense", "step": 0, "sample": 2},
+            404,
+            "sample 2 does not exist",
+        ),
+    ],
+)
+def test_image_errors_are_plain_4xx(client, query, status, message):
+    response = client.get(f"{PREFIX}/image", query_string=query)
+    assert response.status_code == status
+    assert response.content_type == "text/plain; charset=utf-8"
+    assert message in response.get_data(as_text=True)
+
+
+def test_repeated_parameter_is_rejected(client):
+    response = client.get(f"{PREFIX}/steps?run=a%2Fnetviz&run=b%2Fnetviz&tag=x")
+    assert response.status_code == 400
+
+
+def test_steps_unknown_tag_is_404(client):
+    response = client.get(
+        f"{PREFIX}/steps", query_string={"run": "a/netviz", "tag": "ascent/dense"}
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../plugin.py",
+        "/static/%2e%2e/plugin.py",
+        "/static/..%2fplugin.py",
+        "/static//etc/passwd",
+        "/static/..\\plugin.py",
+        "/static/nothere.js",
+        "/static/",
+    ],
+)
+def test_static_path_guard(client, path):
+    response = client.get(PREFIX + path)
+    assert response.status_code == 404
+    assert response.content_type == "text/plain; charset=utf-8"
+
+
+def test_frontend_files_are_served(client):
+    response = client.get(f"{PREFIX}/index.js")
+    assert response.status_code == 200
+    assert response.content_type == "text/javascript; charset=utf-8"
+    assert b"export" in response.data
+
+
+def test_plugin_listing_names_the_tab(client):
+    listing = client.get("/data/plugins_listing").json["netviz"]
+    assert listing["enabled"] is True
+    assert listing["tab_name"] == "NetViz"
+    assert listing["loading_mechanism"] == {
+        "type": "IFRAME",
+        "module_path": "/data/plugin/netviz/index.js",
+    }
+
+
+def test_samples_per_plugin_zero_keeps_every_step(tmp_path):
+    _write_run(str(tmp_path / "long" / "netviz"), steps=range(25), samples=1)
+    query = {"run": "long/netviz", "tag": "activations/dense"}
+    every = make_client(str(tmp_path), {"netviz": 0})[0]
+    assert len(every.get(f"{PREFIX}/steps", query_string=query).json["steps"]) == 25
+    default = make_client(str(tmp_path))[0]
+    kept = default.get(f"{PREFIX}/steps", query_string=query).json["steps"]
+    assert 0 < len(kept) < 25  # TensorBoard's default reservoir samples steps
+
+
+def _write_raw(path: str, tag: str, content: bytes, value: list[bytes]) -> None:
+    md = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name=metadata.PLUGIN_NAME, content=content
+        ),
+        data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+    )
+    writer = tf.summary.create_file_writer(path)
+    with writer.as_default():
+        tf.summary.write(tag, tf.constant(value), step=0, metadata=md)
+    writer.close()
+
+
+def test_newer_version_and_bad_metadata_are_skipped_with_one_warning(tmp_path, caplog):
+    _write_run(str(tmp_path / "good" / "netviz"), steps=(0,), samples=1)
+    future = b'{"version": 99, "kind": "activations", "layer": "x"}'
+    _write_raw(str(tmp_path / "future" / "netviz"), "activations/x", future, [b"{}"])
+    _write_raw(str(tmp_path / "broken" / "netviz"), "activations/y", b"{not", [b"{}"])
+    client = make_client(str(tmp_path))[0]
+    with caplog.at_level(logging.WARNING, logger="tb_netviz.plugin"):
+        for _ in range(3):
+            runs = client.get(f"{PREFIX}/runs").json["runs"]
+    assert sorted(runs) == ["good/netviz"]
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2
+    assert any("newer than this reader" in w for w in warnings)
+    assert any("unreadable NetViz metadata" in w for w in warnings)
+
+
+def test_unreadable_step_json_is_reported_not_500(tmp_path):
+    content = b'{"version": 1, "kind": "activations", "layer": "x"}'
+    png = io.BytesIO(tf.io.encode_png(np.zeros((2, 2, 1), np.uint8)).numpy())
+    _write_raw(str(tmp_path / "r"), "activations/x", content, [b"\xff\xfe", png.read()])
+    client = make_client(str(tmp_path))[0]
+    steps = client.get(
+        f"{PREFIX}/steps", query_string={"run": "r", "tag": "activations/x"}
+    ).json["steps"]
+    assert steps[0]["info"] is None
+    assert "unreadable step JSON" in steps[0]["error"]
