@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tb_netviz import metadata, summary
@@ -62,6 +63,15 @@ def default_layers(model: keras.Model, count: int = 2) -> list[str]:
             f"layers=[...] with some of: {', '.join(layers_lib.layer_paths(model))}"
         )
     return chosen
+
+
+def _warn_nonfinite(kind: str, layer: str, step: int) -> None:
+    warnings.warn(
+        f"NetViz: non-finite values (NaN/Inf) in {kind} of layer {layer!r} at step "
+        f"{step}; the picture is written and flagged, training goes on.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def _check_freq(name: str, value: int, allow_zero: bool) -> int:
@@ -146,7 +156,7 @@ class NetVizCallback(keras.callbacks.Callback):
             print(f"NetVizCallback: layers=None, showing {', '.join(self.layers)}")
         else:
             self.layers = self._layers_arg
-        self._reader = ActivationReader(model, self.layers)
+        self._reader = ActivationReader(model, self.layers, self.max_channels)
         if is_chief(model):
             self._writer = tf.summary.create_file_writer(
                 f"{self.log_dir}/{metadata.RUN_SUBDIR}"
@@ -205,14 +215,21 @@ class NetVizCallback(keras.callbacks.Callback):
             return
         with self._writer.as_default():
             for layer in self.layers:
+                acts = outputs[layer]
                 self._guard(
                     step,
                     "activations",
                     layer,
                     summary.activation_arrays,
                     layer,
-                    outputs[layer],
+                    acts,
                     step,
                     self.max_channels,
                     self.max_tile_size,
+                    None,
+                    self._reader.channels_total[layer],
                 )
+                if not np.isfinite(acts).all():
+                    _warn_nonfinite("activations", layer, step)
+        # Flush now: an interrupted fit must leave every written step readable.
+        self._writer.flush()

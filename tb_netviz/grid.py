@@ -84,6 +84,7 @@ def pack_activations(
     max_channels: int = 64,
     max_tile_size: int = 64,
     channels: Sequence[int] | None = None,
+    channels_total: int | None = None,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Quantizes a layer's output into one grayscale grid per probe input.
 
@@ -92,6 +93,8 @@ def pack_activations(
       max_channels: at most this many tiles; the JSON says how many were left out.
       max_tile_size: tiles are block-averaged to at most this many pixels a side.
       channels: channel indices to draw (default: the first `max_channels`).
+      channels_total: the layer's channel count when `acts` holds only its first
+        channels (cut before the copy to numpy); default `acts.shape[-1]`.
 
     Returns:
       `(info, grids)`: `info` is the step JSON's layout part (`layout`, `channels`,
@@ -121,6 +124,7 @@ def pack_activations(
     grid = grid.reshape(n, rows * (h + pad), cols * (w + pad))
     grid = grid[:, : grid.shape[1] - pad, : grid.shape[2] - pad]
 
+    total = int(acts.shape[-1] if channels_total is None else channels_total)
     # Statistics over every probe and position at full resolution.
     full = acts[..., chosen].reshape(-1, len(chosen))
     full_finite = np.isfinite(full)
@@ -135,8 +139,8 @@ def pack_activations(
             "pad": pad,
         },
         "channels": chosen,
-        "channels_total": int(acts.shape[-1]),
-        "channels_omitted": int(acts.shape[-1]) - len(chosen),
+        "channels_total": total,
+        "channels_omitted": total - len(chosen),
         "downsample": factor,
         "qmax": QMAX,
         "ranges": np.stack([lo, hi], axis=-1).tolist(),

@@ -65,6 +65,7 @@ def activation_arrays(
     max_channels: int = 64,
     max_tile_size: int = 64,
     channels: Sequence[int] | None = None,
+    channels_total: int | None = None,
 ) -> bool:
     """Writes precomputed activations of one layer as quantized grids.
 
@@ -72,12 +73,15 @@ def activation_arrays(
       layer: the layer path used in the tag `activations/<layer>`.
       acts: float array `(N, H, W, C)`, `(N, T, C)` or `(N, units)`.
       step: the step to record.
-      max_channels, max_tile_size, channels: see `grid.pack_activations`.
+      max_channels, max_tile_size, channels, channels_total: see
+        `grid.pack_activations`.
 
     Returns:
       False if no default writer is set, else True.
     """
-    info, grids = grid.pack_activations(acts, max_channels, max_tile_size, channels)
+    info, grids = grid.pack_activations(
+        acts, max_channels, max_tile_size, channels, channels_total
+    )
     return write("activations", layer, step, info, [encode_png(g) for g in grids])
 
 
@@ -106,13 +110,19 @@ def activations(
       ValueError: an unknown layer (close names listed).
     """
     per_model = _READERS.setdefault(model, {})
-    key = tuple(layers)
+    key = (tuple(layers), max_channels)
     if key not in per_model:
-        per_model[key] = ActivationReader(model, key)
-    outputs = per_model[key](inputs)
+        per_model[key] = ActivationReader(model, layers, max_channels)
+    reader = per_model[key]
+    outputs = reader(inputs)
     written = True
     for layer in layers:
         written &= activation_arrays(
-            layer, outputs[layer], step, max_channels, max_tile_size
+            layer,
+            outputs[layer],
+            step,
+            max_channels,
+            max_tile_size,
+            channels_total=reader.channels_total[layer],
         )
     return written
