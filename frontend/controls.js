@@ -1,0 +1,149 @@
+// The sidebar: view, runs, layer, probe input, step, and display settings.
+// Built once; sync() updates it in place so focus and slider drags survive.
+
+import { COLORMAPS, colorbar } from "./colormaps.js";
+import { el, replaceChildren } from "./dom.js";
+import { NORMALIZATIONS } from "./grid.js";
+import { METHOD_LABELS, VIEWS } from "./state.js";
+
+const ZOOMS = { auto: "fit", 1: "1×", 2: "2×", 3: "3×", 4: "4×", 6: "6×", 8: "8×", 12: "12×", 16: "16×" };
+
+function section(title, ...children) {
+  return el("section", { class: "nv-section" }, [el("h3", { text: title }), ...children]);
+}
+
+function select(name, onChange) {
+  return el("select", { name, "aria-label": name, on: { change: (e) => onChange(e.target.value) } });
+}
+
+/** Sets a <select>'s options (value -> label) if they changed, then its value. */
+function setOptions(node, options, value) {
+  const key = JSON.stringify(options);
+  if (node.dataset.options !== key) {
+    replaceChildren(node, options.map(([v, label]) => el("option", { value: v, text: label })));
+    node.dataset.options = key;
+  }
+  node.value = String(value);
+}
+
+/**
+ * Builds the sidebar.
+ * @param {function(Object)} update called with a partial state to apply.
+ * @param {function()} refresh called by the reload button.
+ * @returns {{element:HTMLElement, sync:function(Object)}}
+ */
+export function buildControls(update, refresh) {
+  const viewButtons = {};
+  const viewBar = el("div", { class: "nv-segmented", role: "tablist" });
+  for (const [id, view] of Object.entries(VIEWS)) {
+    viewButtons[id] = el("button", {
+      type: "button", role: "tab", class: "nv-seg", text: view.label, dataset: { view: id },
+      on: { click: () => update({ view: id, selected: null }) },
+    });
+    viewBar.appendChild(viewButtons[id]);
+  }
+  const method = select("method", (v) => update({ method: v, selected: null }));
+  const methodRow = el("label", { class: "nv-row" }, ["Method", method]);
+
+  const runList = el("div", { class: "nv-runs" });
+  const runButtons = el("div", { class: "nv-row nv-small" }, [
+    el("button", { type: "button", class: "nv-link", text: "all", on: { click: () => update({ selectedRuns: "all" }) } }),
+    el("button", { type: "button", class: "nv-link", text: "none", on: { click: () => update({ selectedRuns: [] }) } }),
+  ]);
+
+  const layer = select("layer", (v) => update({ layer: v, selected: null }));
+  const sample = select("probe input", (v) => update({ sample: Number(v) }));
+  const sampleRow = el("label", { class: "nv-row" }, ["Probe input", sample]);
+
+  const slider = el("input", { type: "range", class: "nv-slider", min: "0", max: "0", step: "1", "aria-label": "step" });
+  const stepLabel = el("div", { class: "nv-step-label" });
+  const flagged = el("div", { class: "nv-flagged" });
+  let stepList = [];
+  slider.addEventListener("input", () => {
+    const i = Number(slider.value);
+    update({ step: i >= stepList.length - 1 ? null : stepList[i] });
+  });
+
+  const cmap = select("colormap", (v) => update({ cmap: v }));
+  const cbar = el("div", { class: "nv-cbar" });
+  const norm = select("normalization", (v) => update({ norm: v }));
+  const normNote = el("div", { class: "nv-note" });
+  const zoom = select("zoom", (v) => update({ zoom: v }));
+  const overlay = el("input", { type: "checkbox", on: { change: (e) => update({ overlay: e.target.checked }) } });
+  const colorRows = el("div", {}, [
+    el("label", { class: "nv-row" }, ["Colormap", cmap]), cbar,
+    el("label", { class: "nv-row" }, ["Normalize", norm]), normNote,
+  ]);
+  const overlayRow = el("label", { class: "nv-row nv-check" }, [overlay, "Overlay magnitude on input"]);
+
+  const element = el("aside", { class: "nv-sidebar" }, [
+    section("View", viewBar, methodRow),
+    section("Runs", runList, runButtons),
+    section("Layer", el("label", { class: "nv-row" }, ["Layer", layer]), sampleRow),
+    section("Step", stepLabel, slider, flagged),
+    section("Display", colorRows, el("label", { class: "nv-row" }, ["Zoom", zoom]), overlayRow),
+    el("button", { type: "button", class: "nv-button", text: "Reload data", on: { click: refresh } }),
+  ]);
+
+  function syncRuns(model) {
+    const key = JSON.stringify(model.runNames);
+    if (runList.dataset.runs !== key) {
+      replaceChildren(runList, model.runNames.map((run, i) => {
+        const box = el("input", { type: "checkbox", id: `nv-run-${i}`, dataset: { index: String(i) } });
+        box.addEventListener("change", () => {
+          const chosen = model.runNames.filter((_, j) => runList.querySelector(`#nv-run-${j}`).checked);
+          update({ selectedRuns: chosen });
+        });
+        return el("div", { class: "nv-run" }, [
+          box, el("label", { for: `nv-run-${i}`, class: "nv-run-name", text: run, title: run }),
+        ]);
+      }));
+      runList.dataset.runs = key;
+    }
+    model.runNames.forEach((run, i) => {
+      const box = runList.querySelector(`#nv-run-${i}`);
+      box.checked = model.state.selectedRuns.includes(run);
+      box.parentElement.classList.toggle("nv-missing", !model.runHasTag[run]);
+      box.parentElement.title = model.runHasTag[run] ? "" : "no data for this kind and layer";
+    });
+  }
+
+  function sync(model) {
+    const { state } = model;
+    for (const [id, button] of Object.entries(viewButtons)) {
+      button.disabled = !model.viewAvailable[id];
+      button.setAttribute("aria-selected", String(id === state.view));
+      button.classList.toggle("nv-active", id === state.view);
+    }
+    methodRow.hidden = state.view !== "deconv";
+    setOptions(method, model.methods.map((m) => [m, METHOD_LABELS[m] || m]), state.method);
+    syncRuns(model);
+    setOptions(layer, model.layers.map((l) => [l, l]), model.layer || "");
+    layer.disabled = !model.layers.length;
+    sampleRow.hidden = state.view === "ascent" || model.samples < 1;
+    setOptions(sample, Array.from({ length: Math.max(1, model.samples) }, (_, i) => [i, `#${i}`]), state.sample);
+
+    stepList = model.steps;
+    slider.max = String(Math.max(0, stepList.length - 1));
+    slider.value = String(model.stepIndex);
+    slider.disabled = stepList.length < 2;
+    const chosen = stepList[model.stepIndex];
+    stepLabel.textContent = stepList.length
+      ? `step ${chosen}${state.step === null ? " (newest)" : ""} · ${stepList.length} logged`
+      : "no steps";
+    replaceChildren(flagged, model.flaggedSteps.length
+      ? [el("span", { class: "nv-flag", text: `⚠ non-finite values at step ${model.flaggedSteps.join(", ")}` })]
+      : []);
+
+    colorRows.hidden = state.view !== "activations";
+    setOptions(cmap, Object.entries(COLORMAPS).map(([id, c]) => [id, c.label]), state.cmap);
+    replaceChildren(cbar, [colorbar(state.cmap, 200, 10)]);
+    setOptions(norm, Object.entries(NORMALIZATIONS), state.norm);
+    normNote.textContent = model.normNote || "";
+    setOptions(zoom, Object.entries(ZOOMS), state.zoom);
+    overlayRow.hidden = state.view !== "deconv";
+    overlay.checked = state.overlay;
+  }
+
+  return { element, sync };
+}

@@ -1,0 +1,119 @@
+// Panel state and the pure logic on it: which kinds and layers exist for the
+// chosen runs, the union of their steps, and each run's step at a chosen step.
+
+/** The panel's views and the summary kinds each one shows. */
+export const VIEWS = {
+  activations: { label: "Activations", kinds: ["activations"] },
+  ascent: { label: "Feature visualization", kinds: ["ascent"] },
+  deconv: { label: "Deconvnet / guided backprop", kinds: ["deconvnet", "guided_backprop"] },
+};
+
+export const METHOD_LABELS = {
+  deconvnet: "deconvnet",
+  guided_backprop: "guided backprop",
+};
+
+export const METHOD_CITATIONS = {
+  deconvnet: "Zeiler & Fergus 2014",
+  guided_backprop: "Springenberg et al. 2014",
+};
+
+/** A fresh state; `step: null` means "follow the newest step". */
+export function createState() {
+  return {
+    runs: {}, // the listing: run -> kind -> layer -> {tag, max_step, samples, ...}
+    selectedRuns: [],
+    view: "activations",
+    method: "deconvnet",
+    layers: {}, // kind -> chosen layer
+    sample: 0,
+    step: null,
+    cmap: "viridis",
+    norm: "channel",
+    zoom: "auto",
+    overlay: false,
+    selected: null, // {kind, layer, channel} of the large view
+  };
+}
+
+/** The summary kind the current view reads. */
+export function currentKind(state) {
+  return state.view === "deconv" ? state.method : state.view;
+}
+
+/** Runs of the listing, in its (sorted) order. */
+export function runNames(state) {
+  return Object.keys(state.runs);
+}
+
+/** Whether any run has any layer of a kind. */
+export function hasKind(state, kind) {
+  return runNames(state).some((run) => state.runs[run][kind] && Object.keys(state.runs[run][kind]).length);
+}
+
+/** Sorted union of the layers of `kind` over the chosen runs (all runs if none). */
+export function layersOf(state, kind) {
+  const runs = state.selectedRuns.length ? state.selectedRuns : runNames(state);
+  const layers = new Set();
+  for (const run of runs) {
+    for (const layer of Object.keys((state.runs[run] || {})[kind] || {})) layers.add(layer);
+  }
+  return [...layers].sort();
+}
+
+/** The listing entry {tag, samples, ...} of a run/kind/layer, or null. */
+export function entryOf(state, run, kind, layer) {
+  const kinds = state.runs[run] || {};
+  return (kinds[kind] || {})[layer] || null;
+}
+
+/**
+ * Makes the state consistent with the listing: drops vanished runs, picks a
+ * default view, method and layer where the current one has no data (and, with
+ * pickRun, the first run when none is chosen).
+ */
+export function reconcile(state, pickRun = false) {
+  const names = runNames(state);
+  state.selectedRuns = state.selectedRuns.filter((r) => names.includes(r));
+  if (pickRun && !state.selectedRuns.length && names.length) state.selectedRuns = [names[0]];
+  if (!VIEWS[state.view].kinds.some((k) => hasKind(state, k))) {
+    const view = Object.keys(VIEWS).find((v) => VIEWS[v].kinds.some((k) => hasKind(state, k)));
+    if (view) state.view = view;
+  }
+  if (state.view === "deconv" && !hasKind(state, state.method)) {
+    state.method = VIEWS.deconv.kinds.find((k) => hasKind(state, k)) || state.method;
+  }
+  const kind = currentKind(state);
+  const layers = layersOf(state, kind);
+  if (!layers.includes(state.layers[kind])) state.layers[kind] = layers[0] || null;
+  return state;
+}
+
+/** Sorted, de-duplicated union of the step numbers of several step lists. */
+export function unionSteps(stepLists) {
+  const all = new Set();
+  for (const steps of stepLists) for (const s of steps) all.add(s.step);
+  return [...all].sort((a, b) => a - b);
+}
+
+/**
+ * A run's entry at a chosen step: the nearest step ≤ chosen, else its first.
+ * @returns {{entry:Object, note:string}|null} note says when it is not exact.
+ */
+export function stepAt(steps, chosen) {
+  if (!steps.length) return null;
+  let best = null;
+  for (const s of steps) if (s.step <= chosen) best = s;
+  if (best === null) {
+    return { entry: steps[0], note: `no step ≤ ${chosen}; showing its first, ${steps[0].step}` };
+  }
+  const note = best.step === chosen ? "" : `nearest step ≤ ${chosen}`;
+  return { entry: best, note };
+}
+
+/** Whether a step's JSON flags non-finite values (bool, or one bool per tile). */
+export function isNonfinite(info) {
+  if (!info) return false;
+  const flagValue = info.nonfinite;
+  return Array.isArray(flagValue) ? flagValue.some(Boolean) : Boolean(flagValue);
+}

@@ -1,0 +1,139 @@
+// Deconvnet / guided-backprop view: for one probe input, the input beside the
+// reconstruction of each channel, runs side by side; optionally each
+// reconstruction's magnitude overlaid on the input.
+
+import { colorbar, lut } from "./colormaps.js";
+import { column, loadColumn, sized, viewTitle } from "./columns.js";
+import { cropTile, pixelsOf, tileRect } from "./decode.js";
+import { activate, el, fmt } from "./dom.js";
+import { kindEmpty } from "./empty.js";
+import { zoomedSize } from "./grid.js";
+import { METHOD_CITATIONS } from "./state.js";
+
+const NOTE = "Read these pictures with care: Adebayo et al. 2018 (\"Sanity Checks for Saliency " +
+  "Maps\") showed that guided backprop looks almost the same with random weights, so it shows " +
+  "edges of the input more than what the network learned. Deconvnet shares much of this.";
+
+/** Input tile in grey with tile k's magnitude |v − 128| (max over colour) as heat on top. */
+function overlayTile(img, layout, k) {
+  const pixels = pixelsOf(img);
+  const src = tileRect(0, layout);
+  const rec = tileRect(k, layout);
+  const canvas = document.createElement("canvas");
+  canvas.width = src.w;
+  canvas.height = src.h;
+  const ctx = canvas.getContext("2d");
+  const out = ctx.createImageData(src.w, src.h);
+  const mags = new Float32Array(src.w * src.h);
+  let peak = 0;
+  for (let y = 0; y < src.h; y++) {
+    for (let x = 0; x < src.w; x++) {
+      const o = ((rec.y + y) * pixels.width + rec.x + x) * 4;
+      const m = Math.max(...[0, 1, 2].map((c) => Math.abs(pixels.data[o + c] - 128)));
+      mags[y * src.w + x] = m;
+      peak = Math.max(peak, m);
+    }
+  }
+  const heat = lut("inferno");
+  for (let y = 0; y < src.h; y++) {
+    for (let x = 0; x < src.w; x++) {
+      const i = (src.y + y) * pixels.width + src.x + x;
+      const d = pixels.data;
+      const gray = 0.6 * (0.299 * d[i * 4] + 0.587 * d[i * 4 + 1] + 0.114 * d[i * 4 + 2]);
+      const a = peak > 0 ? mags[y * src.w + x] / peak : 0;
+      const h = Math.round(a * 255) * 3;
+      const o = (y * src.w + x) * 4;
+      for (let c = 0; c < 3; c++) out.data[o + c] = (1 - a) * gray + a * heat[h + c];
+      out.data[o + 3] = 255;
+    }
+  }
+  ctx.putImageData(out, 0, 0);
+  return canvas;
+}
+
+function tileCount(info, sample) {
+  return 1 + ((info.channels || [])[sample] || []).length;
+}
+
+function strip(l, ctx) {
+  const info = l.entry.info;
+  const layout = info.layout;
+  const n = tileCount(info, l.sample);
+  const fit = zoomedSize(Math.min(n, 5) * (layout.tile_width + 8), layout.tile_height, ctx.state.zoom, ctx.fitWidth);
+  const size = { width: layout.tile_width * fit.zoom, height: layout.tile_height * fit.zoom };
+  const chans = (info.channels || [])[l.sample] || [];
+  const maxes = (info.activation_max || [])[l.sample] || [];
+  const sel = ctx.state.selected;
+  const figures = [el("figure", { class: "nv-fig nv-input" }, [
+    sized(cropTile(l.img, layout, 0), size), el("figcaption", { text: `input #${l.sample}` }),
+  ])];
+  chans.forEach((channel, i) => {
+    const k = i + 1;
+    const pic = ctx.state.overlay ? overlayTile(l.img, layout, k) : cropTile(l.img, layout, k);
+    figures.push(el("figure", {
+      class: `nv-fig${sel && sel.channel === channel ? " nv-selected" : ""}`,
+      title: `channel ${channel} · activation max ${fmt(maxes[i])}`,
+      tabindex: "0",
+      role: "button",
+      on: activate(() => ctx.update({ selected: { kind: ctx.kind, layer: ctx.layer, channel } })),
+    }, [sized(pic, size), el("figcaption", {}, [
+      el("div", { text: `ch ${channel}` }),
+      el("div", { class: "nv-minor", text: `max ${fmt(maxes[i])}` }),
+    ])]));
+  });
+  const scale = (info.scale || [])[l.sample];
+  return el("div", {}, [
+    el("div", { class: "nv-gallery" }, figures),
+    el("div", { class: "nv-note", text: ctx.state.overlay
+      ? "overlay: |reconstruction| (max over colour), each tile scaled to its own peak"
+      : `mid-grey = 0; symmetric scale ±${fmt(scale)}` }),
+  ]);
+}
+
+function detail(loaded, ctx, channel) {
+  const cards = loaded.map((l) => {
+    const head = el("div", { class: "nv-run-label", text: l.col.run, title: l.col.run });
+    const chans = l.img ? (l.entry.info.channels || [])[l.sample] || [] : [];
+    const i = chans.indexOf(channel);
+    if (i < 0) return el("div", { class: "nv-card" }, [head, el("div", { class: "nv-note", text: "channel not among this run's reconstructions for this input" })]);
+    const layout = l.entry.info.layout;
+    const z = Math.max(1, Math.floor(144 / Math.max(layout.tile_width, layout.tile_height)));
+    const size = { width: layout.tile_width * z, height: layout.tile_height * z };
+    const fig = (canvas, text) => el("figure", { class: "nv-fig" }, [sized(canvas, size), el("figcaption", { text })]);
+    return el("div", { class: "nv-card" }, [
+      head,
+      el("div", { class: "nv-gallery" }, [
+        fig(cropTile(l.img, layout, 0), "input"),
+        fig(cropTile(l.img, layout, i + 1), "reconstruction"),
+        fig(overlayTile(l.img, layout, i + 1), "magnitude on input"),
+      ]),
+      el("div", { class: "nv-cbar-row" }, [el("span", { text: "0" }), colorbar("inferno", 120, 8), el("span", { text: "peak |r|" })]),
+    ]);
+  });
+  return el("section", { class: "nv-detail" }, [
+    el("div", { class: "nv-detail-head" }, [
+      el("h3", { text: `Channel ${channel}` }),
+      el("button", { type: "button", class: "nv-link", text: "close", on: { click: () => ctx.update({ selected: null }) } }),
+    ]),
+    el("div", { class: "nv-cards" }, cards),
+  ]);
+}
+
+/** Renders the deconvolution view; resolves to its content, or null if stale. */
+export async function renderDeconv(ctx) {
+  const { state, columns } = ctx;
+  if (!columns.length) return kindEmpty(ctx.kind, ctx.layer, state.selectedRuns);
+  const loaded = await Promise.all(columns.map((c) => loadColumn(c, state.sample)));
+  if (ctx.stale()) return null;
+  const method = ctx.kind === "guided_backprop" ? "Guided backprop" : "Deconvnet";
+  const parts = [
+    viewTitle(`${method} · ${ctx.layer}`,
+      `${METHOD_CITATIONS[ctx.kind] || ""} · probe input #${state.sample}: which input pixels drive ` +
+      "the strongest channels; click one for a large view", ctx.missing),
+    el("p", { class: `nv-caveat${ctx.kind === "guided_backprop" ? " nv-strong" : ""}`, text: NOTE }),
+    el("div", { class: "nv-columns" }, loaded.map((l) => column(l, l.img ? strip(l, ctx) : el("div")))),
+  ];
+  const sel = state.selected;
+  if (sel && sel.kind === ctx.kind && sel.layer === ctx.layer) parts.push(detail(loaded, ctx, sel.channel));
+  return el("div", { class: "nv-view", dataset: { view: "deconv" } }, parts);
+}
