@@ -53,7 +53,12 @@ def _static_files() -> dict[str, Path]:
 
 def _arg(request, name: str) -> str:
     """Returns a required query parameter or raises a 400 naming it."""
-    values = request.args.getlist(name)
+    try:
+        values = request.args.getlist(name)
+    except UnicodeDecodeError:
+        raise errors.InvalidArgumentError(
+            "the query string is not valid UTF-8"
+        ) from None
     if len(values) != 1 or values[0] == "":
         raise errors.InvalidArgumentError(
             f"query parameter {name!r} is required exactly once"

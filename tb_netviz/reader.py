@@ -27,30 +27,38 @@ from tensorboard.data import provider
 from tb_netviz import metadata
 
 _LISTING_TTL_S = 2.0
-_SERIES_CACHE_SIZE = 512
+# Step lists are bounded by their total number of steps, not their count: with
+# `--samples_per_plugin netviz=0` one list can hold any number of steps, each
+# costing ~0.5-0.8 KB (blob keys and their objects).
+_SERIES_CACHE_STEPS = 100_000
 _INFO_CACHE_SIZE = 4096
 _READ_WORKERS = 8
 
 
 class _LRU:
-    """A thread-safe bounded mapping that forgets the least recently used entry."""
+    """A thread-safe mapping that forgets the least recently used entries once
+    their summed weights pass `size` (the newest entry is always kept)."""
 
     def __init__(self, size: int):
         self._size, self._data = size, collections.OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
 
     def get(self, key):
         with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-            return self._data.get(key)
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._data[key] = value
+            hit = self._data.get(key)
+            if hit is None:
+                return None
             self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
+            return hit[0]
+
+    def put(self, key, value, weight: int = 1) -> None:
+        with self._lock:
+            old = self._data.pop(key, None)
+            self._weight += weight - (old[1] if old else 0)
+            self._data[key] = (value, weight)
+            while self._weight > self._size and len(self._data) > 1:
+                self._weight -= self._data.popitem(last=False)[1][1]
 
 
 class Reader:
@@ -63,7 +71,7 @@ class Reader:
         """
         self._provider, self._downsample = data_provider, downsample
         self._listing: tuple | None = None  # (time, experiment, listing)
-        self._series = _LRU(_SERIES_CACHE_SIZE)
+        self._series = _LRU(_SERIES_CACHE_STEPS)
         self._infos = _LRU(_INFO_CACHE_SIZE)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             _READ_WORKERS, thread_name_prefix="netviz-read"
@@ -101,7 +109,7 @@ class Reader:
             run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
         )
         by_step = {d.step: d for d in data.get(run, {}).get(tag, [])}
-        self._series.put(key, (signature, by_step))
+        self._series.put(key, (signature, by_step), weight=max(len(by_step), 1))
         return by_step
 
     def blob(self, ctx, key: str) -> bytes:
@@ -119,9 +127,10 @@ class Reader:
         if text is None:
             try:
                 info = metadata.decode_step_info(self.blob(ctx, key))
+                # A hand-made log may hold NaN literals, which browsers reject.
+                text = json.dumps(info, separators=(",", ":"), allow_nan=False)
             except (ValueError, errors.NotFoundError) as e:
                 return e
-            text = json.dumps(info, separators=(",", ":"), allow_nan=False)
             self._infos.put(key, text)
         return text
 
