@@ -13,12 +13,11 @@ import warnings
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from tb_netviz import metadata, summary
+from tb_netviz import jobs, metadata, pictures
 from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods.activations import ActivationReader
+from tb_netviz.methods.deconv import METHODS
 from tb_netviz.probe import check_probe
 
 
@@ -65,15 +64,6 @@ def default_layers(model: keras.Model, count: int = 2) -> list[str]:
     return chosen
 
 
-def _warn_nonfinite(kind: str, layer: str, step: int) -> None:
-    warnings.warn(
-        f"NetViz: non-finite values (NaN/Inf) in {kind} of layer {layer!r} at step "
-        f"{step}; the picture is written and flagged, training goes on.",
-        RuntimeWarning,
-        stacklevel=3,
-    )
-
-
 def _check_freq(name: str, value: int, allow_zero: bool) -> int:
     low = 0 if allow_zero else 1
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -89,6 +79,8 @@ class NetVizCallback(keras.callbacks.Callback):
       model.fit(x, y, callbacks=[NetVizCallback("logs/run1", probe=x[:8])])
 
     Attributes:
+      layers: the activation layers (chosen by default when `layers=None`).
+      input_range: the `(lo, hi)` used for pictures in input space.
       hook_seconds: wall time spent inside this callback's hooks.
       failures: `(step, kind, layer, message)` for each visualization that failed
         at run time (training went on, with a warning).
@@ -103,6 +95,18 @@ class NetVizCallback(keras.callbacks.Callback):
         update_freq: str | int = "epoch",
         max_channels: int = 64,
         max_tile_size: int = 64,
+        ascent_freq: int = 0,
+        ascent_layers: Sequence[str] | None = None,
+        ascent_channels: int | Sequence[int] = 8,
+        ascent_steps: int | None = None,
+        ascent_preset: str = "auto",
+        ascent_budget_s: float = 60.0,
+        deconv_freq: int = 0,
+        deconv_layers: Sequence[str] | None = None,
+        deconv_channels: Sequence[int] | None = None,
+        deconv_top_k: int = 4,
+        deconv_method: str | Sequence[str] = METHODS,
+        input_range: tuple[float, float] | None = None,
     ):
         """Args:
         log_dir: the run's log directory (the same one as
@@ -114,13 +118,31 @@ class NetVizCallback(keras.callbacks.Callback):
           models); None picks the first and last convolution layers.
         activations_freq: log activations every this many epochs (>= 1).
         update_freq: `"epoch"`, or an integer N to log activations every N
-          training batches (the step is then the batch count, and
-          `activations_freq` is not used).
+          training batches (the step is then the batch count for every kind,
+          and `activations_freq` is not used).
         max_channels: at most this many channels drawn per layer.
         max_tile_size: each channel is drawn at most this many pixels a side.
+        ascent_freq: feature visualizations every this many epochs (0: off).
+        ascent_layers: layers to visualize; default `layers`.
+        ascent_channels: channel indices, or N for the first N channels (the
+          same in every run, so runs compare channel by channel).
+        ascent_steps: optimization steps; default the preset's.
+        ascent_preset: "lucid", "distill2017", "yosinski2015", "deepdream",
+          or "auto": "lucid" for inputs of 64 px a side or more, else
+          "yosinski2015" (Lucid's transforms lose on tiny images).
+        ascent_budget_s: seconds for all ascent layers at one step; past it the
+          images reached so far are written, with a warning.
+        deconv_freq: deconvnet / guided-backprop every this many epochs (0: off).
+        deconv_layers: layers with spatial output; default `layers`.
+        deconv_channels: channel indices for every probe input, or None for
+          each input's `deconv_top_k` most active channels.
+        deconv_top_k: channels per probe input when `deconv_channels` is None.
+        deconv_method: "deconvnet", "guided_backprop" or both (the default).
+        input_range: `(lo, hi)` of the model's inputs, to draw and bound
+          pictures in input space; None infers it from the probe and prints it.
 
         Raises:
-          ValueError: a frequency that is not a positive integer, or a probe
+          ValueError: a frequency or cap that is not a valid integer, or a probe
             that is a whole dataset.
         """
         super().__init__()
@@ -131,17 +153,32 @@ class NetVizCallback(keras.callbacks.Callback):
         self.update_freq = update_freq
         self.max_channels = _check_freq("max_channels", max_channels, False)
         self.max_tile_size = _check_freq("max_tile_size", max_tile_size, False)
-        self._layers_arg = list(layers) if layers is not None else None
-        self._probe_arg = probe
+        self.ascent_freq = _check_freq("ascent_freq", ascent_freq, True)
+        self.deconv_freq = _check_freq("deconv_freq", deconv_freq, True)
+        if isinstance(ascent_channels, int):
+            _check_freq("ascent_channels", ascent_channels, False)
+        _check_freq("deconv_top_k", deconv_top_k, False)
         if isinstance(probe, tf.data.Dataset):
             raise ValueError(
                 "probe is a whole tf.data.Dataset; pass one small batch instead, "
                 "e.g. probe=next(iter(dataset))[0][:8]"
             )
+        self._probe_arg = probe
+        self._layers_arg = list(layers) if layers is not None else None
+        self._ascent_args = (ascent_layers, ascent_channels, ascent_steps,
+                             ascent_preset, float(ascent_budget_s))  # fmt: skip
+        self._deconv_args = (
+            deconv_layers,
+            deconv_channels,
+            deconv_top_k,
+            deconv_method,
+        )
+        self.input_range = input_range
         self.layers: list[str] = []
         self.hook_seconds = 0.0
         self.failures: list[tuple[int, str, str, str]] = []
         self._writer = None
+        self._jobs: dict[str, object] = {}
         self._batches = 0
 
     # Configuration, checked before the first batch ------------------------------
@@ -150,13 +187,33 @@ class NetVizCallback(keras.callbacks.Callback):
         start = time.perf_counter()
         model = self.model
         layers_lib.check_backend()
-        self._probe = check_probe(model, self._probe_arg)
+        probe = check_probe(model, self._probe_arg)
         if self._layers_arg is None:
             self.layers = default_layers(model)
             print(f"NetVizCallback: layers=None, showing {', '.join(self.layers)}")
         else:
             self.layers = self._layers_arg
-        self._reader = ActivationReader(model, self.layers, self.max_channels)
+        self._jobs = {
+            "activations": jobs.ActivationsJob(
+                model, probe, self.layers, self.max_channels, self.max_tile_size
+            )
+        }
+        if (self.ascent_freq or self.deconv_freq) and self.input_range is None:
+            self.input_range = pictures.infer_input_range(probe)
+            print(f"NetVizCallback: input_range=None, using {self.input_range} "
+                  "inferred from the probe")  # fmt: skip
+        if self.ascent_freq:
+            a_layers, channels, steps, preset, budget = self._ascent_args
+            self._jobs["ascent"] = jobs.AscentJob(
+                model, a_layers or self.layers, channels, steps, preset,
+                budget, self.input_range,
+            )  # fmt: skip
+        if self.deconv_freq:
+            d_layers, channels, top_k, method = self._deconv_args
+            self._jobs["deconv"] = jobs.DeconvJob(
+                model, probe, d_layers or self.layers, channels, top_k, method,
+                self.input_range,
+            )  # fmt: skip
         if is_chief(model):
             self._writer = tf.summary.create_file_writer(
                 f"{self.log_dir}/{metadata.RUN_SUBDIR}"
@@ -168,27 +225,40 @@ class NetVizCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._batches += 1
         if self.update_freq != "epoch" and self._batches % self.update_freq == 0:
-            self._timed(self._log_activations, self._batches)
+            self._run(["activations"], self._batches)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.update_freq == "epoch" and (epoch + 1) % self.activations_freq == 0:
-            self._timed(self._log_activations, epoch)
-        if self._writer is not None:
-            self._timed(self._writer.flush)
+        step = epoch if self.update_freq == "epoch" else self._batches
+        due = [
+            kind
+            for kind, freq in (("activations", self.activations_freq),
+                               ("ascent", self.ascent_freq),
+                               ("deconv", self.deconv_freq))
+            if kind in self._jobs and (epoch + 1) % freq == 0
+            and (kind != "activations" or self.update_freq == "epoch")
+        ]  # fmt: skip
+        self._run(due, step)
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
-            self._timed(self._writer.close)
+            start = time.perf_counter()
+            self._writer.close()
             self._writer = None
-
-    def _timed(self, fn, *args):
-        start = time.perf_counter()
-        try:
-            fn(*args)
-        finally:
             self.hook_seconds += time.perf_counter() - start
 
-    # Work ------------------------------------------------------------------------
+    def _run(self, kinds: list[str], step: int) -> None:
+        """Runs the jobs of `kinds` at `step` (chief only) and flushes."""
+        if self._writer is None or not kinds:
+            return
+        start = time.perf_counter()
+        try:
+            with self._writer.as_default():
+                for kind in kinds:
+                    self._jobs[kind].run(step, self._guard)
+            # Flush now: an interrupted fit must leave every written step readable.
+            self._writer.flush()
+        finally:
+            self.hook_seconds += time.perf_counter() - start
 
     def _guard(self, step: int, kind: str, layer: str, fn, *args):
         """Returns `fn(*args)`; a failure warns, is recorded and returns None."""
@@ -204,32 +274,3 @@ class NetVizCallback(keras.callbacks.Callback):
                 stacklevel=2,
             )
             return None
-
-    def _log_activations(self, step: int) -> None:
-        if self._writer is None:
-            return
-        outputs = self._guard(
-            step, "activations", ", ".join(self.layers), self._reader, self._probe
-        )
-        if outputs is None:
-            return
-        with self._writer.as_default():
-            for layer in self.layers:
-                acts = outputs[layer]
-                self._guard(
-                    step,
-                    "activations",
-                    layer,
-                    summary.activation_arrays,
-                    layer,
-                    acts,
-                    step,
-                    self.max_channels,
-                    self.max_tile_size,
-                    None,
-                    self._reader.channels_total[layer],
-                )
-                if not np.isfinite(acts).all():
-                    _warn_nonfinite("activations", layer, step)
-        # Flush now: an interrupted fit must leave every written step readable.
-        self._writer.flush()

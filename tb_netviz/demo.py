@@ -1,5 +1,9 @@
 """Demo: train two small CNNs that differ in learning rate and log NetViz pictures.
 
+Every epoch it logs activations (conv1, conv2, dense), feature visualizations
+of 8 channels of conv1 and conv2, and deconvnet and guided-backprop
+reconstructions of the probe inputs.
+
 Run `python -m tb_netviz.demo --logdir demo_logs`, then
 `tensorboard --logdir demo_logs` and open the NetViz tab. `run_all` is also the
 library function that tests use to build fixture logdirs. The data is generated
@@ -75,6 +79,7 @@ def run_all(
     samples: int = 1200,
     learning_rates: Sequence[float] = (1e-3, 1e-2),
     seed: int = 0,
+    ascent_steps: int = 256,
 ) -> list[str]:
     """Trains one run per learning rate and logs NetViz summaries for each.
 
@@ -85,6 +90,7 @@ def run_all(
       samples: training examples generated.
       learning_rates: one run per Adam learning rate.
       seed: seed for data and weights.
+      ascent_steps: gradient-ascent steps per feature visualization.
 
     Returns:
       The run directories, in order.
@@ -102,7 +108,18 @@ def run_all(
         )
         callbacks = [
             keras.callbacks.TensorBoard(run_dir, write_graph=False),
-            NetVizCallback(run_dir, probe, layers=["conv1", "conv2", "dense"]),
+            NetVizCallback(
+                run_dir,
+                probe,
+                layers=["conv1", "conv2", "dense"],
+                ascent_freq=1,
+                ascent_layers=["conv1", "conv2"],
+                ascent_channels=8,
+                ascent_steps=ascent_steps,
+                deconv_freq=1,
+                deconv_layers=["conv1", "conv2"],
+                input_range=(0.0, 1.0),
+            ),
         ]
         model.fit(x, y, batch_size=32, epochs=epochs, callbacks=callbacks, verbose=0)
         run_dirs.append(run_dir)

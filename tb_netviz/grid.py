@@ -79,6 +79,28 @@ def _tiles(
     )
 
 
+def assemble(tiles: np.ndarray, cols: int, pad: int) -> tuple[np.ndarray, dict]:
+    """Lays tiles out in rows of `cols`, tile k at row `k // cols`, col `k % cols`.
+
+    Args:
+      tiles: uint8 `(N, K, h, w, c)`.
+      cols: tiles per row.
+      pad: pixels (value 0) between tiles.
+
+    Returns:
+      `(grids, layout)`: uint8 `(N, rows*(h+pad)-pad, cols*(w+pad)-pad, c)` and
+      the layout dict (`rows`, `cols`, `tile_height`, `tile_width`, `pad`).
+    """
+    n, k, h, w, c = tiles.shape
+    rows = max(1, math.ceil(k / cols))
+    t = np.pad(tiles, [(0, 0), (0, rows * cols - k), (0, pad), (0, pad), (0, 0)])
+    grid = t.reshape(n, rows, cols, h + pad, w + pad, c).transpose(0, 1, 3, 2, 4, 5)
+    grid = grid.reshape(n, rows * (h + pad), cols * (w + pad), c)
+    grid = grid[:, : grid.shape[1] - pad, : grid.shape[2] - pad]
+    layout = {"rows": rows, "cols": cols, "tile_height": h, "tile_width": w, "pad": pad}
+    return np.ascontiguousarray(grid), layout
+
+
 def pack_activations(
     acts: np.ndarray,
     max_channels: int = 64,
@@ -100,7 +122,8 @@ def pack_activations(
       `(info, grids)`: `info` is the step JSON's layout part (`layout`, `channels`,
       `channels_total`, `channels_omitted`, `downsample`, `qmax`, `ranges`
       `[N][K][2]`, `stats` with per-tile `mean` and `frac_positive`, `samples`,
-      `output_shape`, `nonfinite`); `grids` is uint8 `(N, height, width)`.
+      `output_shape`, `nonfinite`, `nonfinite_tiles` `[N][...]`); `grids` is
+      uint8 `(N, height, width)`.
     """
     acts = np.asarray(acts, dtype=np.float32)
     if acts.ndim < 2:
@@ -118,11 +141,7 @@ def pack_activations(
     q = np.rint((safe - lo[..., None, None]) / span[..., None, None] * QMAX)
     q = np.where(finite, np.clip(q, 0, QMAX), 0).astype(np.uint8)
 
-    rows = max(1, math.ceil(k / cols))
-    q = np.pad(q, [(0, 0), (0, rows * cols - k), (0, pad), (0, pad)])
-    grid = q.reshape(n, rows, cols, h + pad, w + pad).transpose(0, 1, 3, 2, 4)
-    grid = grid.reshape(n, rows * (h + pad), cols * (w + pad))
-    grid = grid[:, : grid.shape[1] - pad, : grid.shape[2] - pad]
+    grids, layout = assemble(q[..., None], cols, pad)
 
     total = int(acts.shape[-1] if channels_total is None else channels_total)
     # Statistics over every probe and position at full resolution.
@@ -131,13 +150,7 @@ def pack_activations(
     counts = np.maximum(full_finite.sum(axis=0), 1)
     info = {
         "output_shape": list(acts.shape),
-        "layout": {
-            "rows": rows,
-            "cols": cols,
-            "tile_height": h,
-            "tile_width": w,
-            "pad": pad,
-        },
+        "layout": layout,
         "channels": chosen,
         "channels_total": total,
         "channels_omitted": total - len(chosen),
@@ -150,5 +163,9 @@ def pack_activations(
         },
         "samples": n,
         "nonfinite": bool(not full_finite.all()),
+        # Per probe input, the tiles with a non-finite pixel (drawn as 0 there).
+        "nonfinite_tiles": [
+            np.flatnonzero(row).tolist() for row in ~finite.all((2, 3))
+        ],
     }
-    return info, np.ascontiguousarray(grid)
+    return info, grids[..., 0]

@@ -16,12 +16,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz import grid, metadata
+from tb_netviz import grid, metadata, pictures
 from tb_netviz.methods.activations import ActivationReader
+from tb_netviz.methods.ascent import AscentResult, FeatureVisualizer
+from tb_netviz.methods.deconv import DEFAULT_TOP_K, METHODS, Deconvolver, DeconvResult
 
-# One compiled reader per (model, layer tuple), so a custom loop that calls
-# `activations` every step traces the forward pass once.
-_READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# One compiled helper per (model, settings), so a custom loop that writes every
+# step builds and traces once; dropped with the model.
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached(model: keras.Model, key: tuple, build):
+    per_model = _CACHE.setdefault(model, {})
+    if key not in per_model:
+        per_model[key] = build()
+    return per_model[key]
 
 
 def write(
@@ -109,11 +118,8 @@ def activations(
     Raises:
       ValueError: an unknown layer (close names listed).
     """
-    per_model = _READERS.setdefault(model, {})
-    key = (tuple(layers), max_channels)
-    if key not in per_model:
-        per_model[key] = ActivationReader(model, layers, max_channels)
-    reader = per_model[key]
+    key = ("activations", tuple(layers), max_channels)
+    reader = _cached(model, key, lambda: ActivationReader(model, layers, max_channels))
     outputs = reader(inputs)
     written = True
     for layer in layers:
@@ -126,3 +132,153 @@ def activations(
             channels_total=reader.channels_total[layer],
         )
     return written
+
+
+def feature_visualization_result(
+    layer: str,
+    result: AscentResult,
+    step: int,
+    input_range: tuple[float, float],
+    preset: str,
+    seed: int,
+) -> bool:
+    """Writes a computed feature visualization as one grid at tag `ascent/<layer>`.
+
+    Args:
+      layer: the layer path.
+      result: from `methods.FeatureVisualizer` / `feature_visualization_result`.
+      step: the step to record.
+      input_range: the `(lo, hi)` the images are in.
+      preset, seed: recorded in the step JSON.
+
+    Returns:
+      False if no default writer is set, else True.
+    """
+    image, layout = pictures.ascent_grid(result.images, input_range)
+    info = {
+        "layout": layout,
+        "channels": [int(c) for c in result.channels],
+        "objective": [float(v) for v in result.objective],
+        "nonfinite": [bool(v) for v in result.nonfinite],
+        "preset": preset,
+        "settings": result.settings,
+        "seed": int(seed),
+        "input_range": [float(v) for v in input_range],
+        "steps_done": int(result.steps_done),
+        "budget_exhausted": bool(result.stopped_early),
+        "samples": 1,
+    }
+    return write("ascent", layer, step, info, [encode_png(image)])
+
+
+def feature_visualization(
+    model: keras.Model,
+    layer: str,
+    channels: Sequence[int],
+    step: int,
+    *,
+    steps: int | None = None,
+    preset: str = "lucid",
+    seed: int = 0,
+    input_range: tuple[float, float] = (0.0, 1.0),
+    budget_s: float | None = None,
+    **overrides,
+) -> bool:
+    """Optimizes and writes images for `channels` of `layer` (custom loops).
+
+    Args:
+      model, layer, channels, steps, preset, seed, input_range, **overrides: as
+        `methods.feature_visualization`.
+      step: the step to record.
+      budget_s: stop after this many seconds and write what there is.
+
+    Returns:
+      False if no default writer is set, else True.
+    """
+    key = (
+        "ascent",
+        layer,
+        preset,
+        tuple(input_range),
+        tuple(sorted(overrides.items())),
+    )
+    visualizer = _cached(
+        model,
+        key,
+        lambda: FeatureVisualizer(
+            model, layer, preset=preset, input_range=input_range, **overrides
+        ),
+    )
+    result = visualizer(channels, steps=steps, seed=seed, budget_s=budget_s)
+    return feature_visualization_result(
+        layer, result, step, visualizer.input_range, preset, seed
+    )
+
+
+def deconvolution_result(
+    layer: str,
+    inputs: np.ndarray,
+    result: DeconvResult,
+    step: int,
+    input_range: tuple[float, float],
+) -> bool:
+    """Writes computed reconstructions at `<method>/<layer>`, one PNG per input.
+
+    Args:
+      layer: the layer path.
+      inputs: the probe inputs `(N, H, W, C)` drawn in tile 0 of each row.
+      result: from `methods.Deconvolver` / `deconvolution_result`.
+      step: the step to record.
+      input_range: the `(lo, hi)` of the inputs.
+
+    Returns:
+      False if no default writer is set, else True.
+    """
+    written = True
+    for method, recons in result.images.items():
+        rows, layout, scales = pictures.deconv_rows(inputs, recons, input_range)
+        info = {
+            "method": method,
+            "layout": layout,
+            "channels": np.asarray(result.channels).tolist(),
+            "activation_max": np.asarray(result.activation_max, float).tolist(),
+            "scale": scales,
+            "input_range": [float(v) for v in input_range],
+            "samples": len(rows),
+            "nonfinite": bool(not np.isfinite(recons).all()),
+        }
+        written &= write(method, layer, step, info, [encode_png(r) for r in rows])
+    return written
+
+
+def deconvolution(
+    model: keras.Model,
+    layer: str,
+    inputs: np.ndarray,
+    step: int,
+    channels: Sequence[int] | None = None,
+    *,
+    top_k: int = DEFAULT_TOP_K,
+    methods: str | Sequence[str] = METHODS,
+    input_range: tuple[float, float] | None = None,
+) -> bool:
+    """Computes and writes deconvnet / guided-backprop reconstructions (custom loops).
+
+    Args:
+      model, layer, inputs, channels, top_k, methods: as
+        `methods.deconvolution_result`.
+      step: the step to record.
+      input_range: the inputs' `(lo, hi)`; inferred from `inputs` if None.
+
+    Returns:
+      False if no default writer is set, else True.
+    """
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    deconvolver = _cached(
+        model,
+        ("deconv", layer, methods),
+        lambda: Deconvolver(model, layer, methods=methods),
+    )
+    result = deconvolver(inputs, channels, top_k)
+    input_range = input_range or pictures.infer_input_range(inputs)
+    return deconvolution_result(layer, np.asarray(inputs), result, step, input_range)

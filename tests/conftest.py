@@ -15,5 +15,5 @@ def demo_logdir(tmp_path_factory) -> str:
     from tb_netviz import demo
 
     logdir = str(tmp_path_factory.mktemp("demo_logs"))
-    demo.run_all(logdir, epochs=2, samples=256)
+    demo.run_all(logdir, epochs=2, samples=256, ascent_steps=16)
     return logdir

@@ -97,6 +97,7 @@ def test_nonfinite_values_are_flagged_and_kept_out_of_ranges():
     acts[0, 1, 1, 0] = 5.0
     info, grids = grid.pack_activations(acts)
     assert info["nonfinite"] is True
+    assert info["nonfinite_tiles"] == [[0]]
     assert info["ranges"][0][0] == [1.0, 5.0]
     assert grids[0, 0, 0] == 0
 

@@ -4,5 +4,27 @@ Each module computes one kind; none writes logs or changes the caller's model.
 """
 
 from tb_netviz.methods.activations import layer_activations
+from tb_netviz.methods.ascent import (
+    AscentResult,
+    FeatureVisualizer,
+    feature_visualization,
+    feature_visualization_result,
+)
+from tb_netviz.methods.deconv import (
+    Deconvolver,
+    DeconvResult,
+    deconvolution,
+    deconvolution_result,
+)
 
-__all__ = ["layer_activations"]
+__all__ = [
+    "AscentResult",
+    "FeatureVisualizer",
+    "feature_visualization",
+    "feature_visualization_result",
+    "DeconvResult",
+    "Deconvolver",
+    "deconvolution",
+    "deconvolution_result",
+    "layer_activations",
+]

@@ -1,0 +1,71 @@
+"""Issue 3 acceptance on the demo's trained CNN, for each preset.
+
+For every live channel of conv1 and conv2 (some training image activates it),
+the optimized image should activate its own channel more than any training or
+probe image does, and more than the other channels' images do, in >= 90% of
+channels. Prints the two fractions per layer and preset.
+
+Usage: python benchmarks/ascent_acceptance.py [--steps 256] [--presets lucid yosinski2015]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+
+from tb_netviz import demo
+from tb_netviz.methods import feature_visualization_result, layer_activations
+
+
+def fractions(model, images, layer: str, preset: str, steps: int) -> dict:
+    data = layer_activations(model, images, [layer])[layer].mean(axis=(1, 2))
+    live = [int(c) for c in np.flatnonzero(data.max(axis=0) > 0)]
+    result = feature_visualization_result(
+        model, layer, live, preset=preset, steps=steps
+    )
+    acts = layer_activations(model, result.images, [layer])[layer].mean(axis=(1, 2))
+    acts = acts[:, live]
+    own = np.diag(acts)
+    others = np.where(np.eye(len(live), dtype=bool), -np.inf, acts)
+    return {
+        "channels": int(data.shape[1]),
+        "live": len(live),
+        "beats_data": float((own > data[:, live].max(axis=0)).mean()),
+        "beats_other_channels": float((own > others.max(axis=0)).mean()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=256)
+    parser.add_argument("--presets", nargs="+", default=["lucid", "yosinski2015"])
+    args = parser.parse_args()
+    x, y = demo.make_data(1200, 0)
+    probe = demo.make_data(8, 1)[0]
+    model = demo.make_model(0)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    model.fit(x, y, batch_size=32, epochs=5, verbose=0)
+    images = np.concatenate([x, probe])
+    rows = {
+        f"{preset}/{layer}": fractions(model, images, layer, preset, args.steps)
+        for preset in args.presets
+        for layer in ("conv1", "conv2")
+    }
+    print(f"{'preset/layer':24} live/all  beats data  beats other channels")
+    for name, r in rows.items():
+        print(f"{name:24} {r['live']:>3}/{r['channels']:<4} {r['beats_data']:>10.0%} "
+              f"{r['beats_other_channels']:>21.0%}")  # fmt: skip
+    print(json.dumps({"steps": args.steps, "results": rows}))
+
+
+if __name__ == "__main__":
+    main()

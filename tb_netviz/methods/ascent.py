@@ -1,0 +1,132 @@
+"""Feature visualization by gradient ascent on the input, batched over channels.
+
+Every requested channel gets one image of a single batch, and the whole
+optimization loop (parameterization, transforms, model forward and backward,
+optimizer step, regularizers) runs inside one `tf.function` as a
+`tf.while_loop`, so a step costs about one forward and backward pass of the
+batch, or less: for channel objectives on a Conv2D/Dense layer only the
+requested channels of that layer are computed. Randomness is stateless and keyed by (seed, step, channel): a
+channel's image does not depend on which other channels share the batch,
+and the same seed gives the same images.
+
+See `presets.py` for the recipes and settings, `param.py` for the
+parameterizations, `transforms.py` for transforms and regularizers,
+`objectives.py` for objectives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from tb_netviz.methods.visualizer import AscentResult, FeatureVisualizer
+
+__all__ = [
+    "AscentResult",
+    "FeatureVisualizer",
+    "feature_visualization",
+    "feature_visualization_result",
+]
+
+
+def feature_visualization_result(
+    model: keras.Model,
+    layer: str,
+    channels: Sequence[int] | None,
+    *,
+    steps: int | None = None,
+    size: int | tuple[int, int] | None = None,
+    preset: str = "lucid",
+    seed: int = 0,
+    input_range: tuple[float, float] | None = None,
+    objective=None,
+    init_image: np.ndarray | None = None,
+    budget_s: float | None = None,
+    **overrides,
+) -> AscentResult:
+    """Optimizes one input image per channel of `layer`, all in one batch.
+
+    Args:
+      model: a built Sequential or functional Keras model with one image input
+        `(batch, H, W, C)`, any C; nested models work. It is not changed.
+      layer: layer path, e.g. `"conv2"` or `"backbone/block1_conv1"`.
+      channels: channel (or Dense unit) indices, one image each. `None` only
+        for objectives that ignore channels ("deepdream", callables): then one
+        image per `init_image`.
+      steps: optimization steps; default the preset's.
+      size: `(H, W)` or an int; needed only if the model takes any size
+        (default then the preset's `recipe_size`).
+      preset: "lucid", "distill2017", "yosinski2015" or "deepdream"; see
+        `presets.py` for the recipes and their sources.
+      seed: seeds all randomness; the same seed gives the same images.
+      input_range: `(lo, hi)` of the model's input values; images are made
+        in this range. `None` means (0, 1): inferring it from data is the
+        caller's job.
+      objective: a name ("channel", "neuron", "unit", "logit", "deepdream"),
+        an `objectives.Objective`, or a callable `activations -> (batch,)`;
+        default: channel mean for conv layers, the unit for Dense layers and
+        the pre-softmax logit for softmax layers.
+      init_image: start from this image, float32 `(H, W, C)` or `(K, H, W, C)`
+        in `input_range` (DeepDream), instead of noise.
+      budget_s: wall-clock seconds (tracing included) after which the run
+        stops between steps; `steps_done` and `stopped_early` say what ran.
+      **overrides: single settings of the preset (see `presets.py`), e.g.
+        `param="pixel"`, `jitter=4`, `lr=0.1`, `jit_compile=True`.
+
+    Returns:
+      An `AscentResult`; its `images` are float32 `(len(channels), H, W, C)`.
+
+    Raises:
+      ValueError: unknown layer, preset or setting; a channel out of range
+        (the message gives the layer's channel count); a layer with no
+        channel or unit axis; a bad `init_image`.
+    """
+    visualizer = FeatureVisualizer(
+        model,
+        layer,
+        size=size,
+        preset=preset,
+        input_range=input_range,
+        objective=objective,
+        **overrides,
+    )
+    return visualizer(
+        channels, steps=steps, seed=seed, init_image=init_image, budget_s=budget_s
+    )
+
+
+def feature_visualization(
+    model: keras.Model,
+    layer: str,
+    channels: Sequence[int] | None,
+    *,
+    steps: int | None = None,
+    size: int | tuple[int, int] | None = None,
+    preset: str = "lucid",
+    seed: int = 0,
+    input_range: tuple[float, float] | None = None,
+    objective=None,
+    init_image: np.ndarray | None = None,
+    **overrides,
+) -> np.ndarray:
+    """Returns float32 `(len(channels), H, W, C)` images in `input_range`.
+
+    The images that most excite each channel of `layer`, by regularized
+    gradient ascent; arguments as `feature_visualization_result`, which also
+    gives the final objective values and non-finite flags.
+    """
+    return feature_visualization_result(
+        model,
+        layer,
+        channels,
+        steps=steps,
+        size=size,
+        preset=preset,
+        seed=seed,
+        input_range=input_range,
+        objective=objective,
+        init_image=init_image,
+        **overrides,
+    ).images

@@ -1,0 +1,155 @@
+"""Image parameterizations for feature visualization: pixels and Fourier space.
+
+A parameterization maps a float32 parameter tensor to a batch of images of
+shape `(K, H, W, C)` with values in [0, 1] ("unit range"); the caller maps the
+unit range onto the model's `input_range`. Working in unit range keeps the
+learning rates of the published recipes independent of (0, 255) vs (-1, 1).
+
+Both classes also implement the per-step operations that act on parameters
+rather than on the loss (Yosinski et al. 2015): projection, multiplicative
+L2 decay and Gaussian blur.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from tb_netviz.methods import transforms
+
+# Square root of ImageNet's RGB colour covariance, from Lucid
+# (lucid/optvis/param/color.py); columns normalized to a maximum norm of 1.
+_COLOR_SQRT = np.asarray(
+    [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], np.float32
+)
+_COLOR = _COLOR_SQRT / np.max(np.linalg.norm(_COLOR_SQRT, axis=0))
+_COLOR_INV = np.linalg.inv(_COLOR).astype(np.float32)
+
+
+def _normal(shape, seeds: tf.Tensor) -> tf.Tensor:
+    """One stateless normal draw of `shape` per row of `seeds` (K, 2) int64."""
+    k = seeds.shape[0]
+    return tf.stack(
+        [tf.random.stateless_normal(shape, seed=seeds[i]) for i in range(k)]
+    )
+
+
+class Pixel:
+    """The image itself, in unit range, projected back into [0, 1] after each step.
+
+    Parameters: float32 `(K, H, W, C)`. This is the parameterization of
+    Yosinski et al. 2015, DeepDream and tf-keras-vis.
+    """
+
+    name = "pixel"
+
+    def __init__(self, height: int, width: int, channels: int, init_sd: float):
+        self.shape = (height, width, channels)
+        self.init_sd = init_sd
+
+    def init(self, seeds: tf.Tensor, image: tf.Tensor | None) -> tf.Tensor:
+        """Returns parameters: `image` (unit range) or mid-grey plus N(0, sd) noise."""
+        if image is not None:
+            return tf.identity(image)
+        noise = _normal(self.shape, seeds)
+        return tf.clip_by_value(0.5 + self.init_sd * noise, 0.0, 1.0)
+
+    def image(self, params: tf.Tensor) -> tf.Tensor:
+        return params
+
+    def project(self, params: tf.Tensor) -> tf.Tensor:
+        return tf.clip_by_value(params, 0.0, 1.0)
+
+    def decay(self, params: tf.Tensor, rate: float) -> tf.Tensor:
+        # Decay towards mid-grey, the unit-range stand-in for Yosinski's mean image.
+        return 0.5 + (1.0 - rate) * (params - 0.5)
+
+    def blur(self, params: tf.Tensor, sigma: float) -> tf.Tensor:
+        return transforms.gaussian_blur(params, sigma)
+
+
+class Fourier:
+    """Lucid's Fourier-space image with decorrelated colour (Olah et al. 2017).
+
+    Parameters: float32 `(K, 2, C, H, W // 2 + 1)`, the real and imaginary parts
+    of each channel's spectrum, scaled by 1/frequency so that all frequencies
+    learn at the same rate. The inverse FFT (divided by 4, as in Lucid) is mixed
+    by the square root of ImageNet's colour covariance when C is 3 and squashed
+    by a sigmoid into unit range.
+    """
+
+    name = "fourier"
+
+    def __init__(
+        self, height: int, width: int, channels: int, init_sd: float, decorrelate: bool
+    ):
+        self.shape = (height, width, channels)
+        self.init_sd = init_sd
+        # Colour decorrelation only means something for RGB inputs.
+        self.decorrelate = bool(decorrelate) and channels == 3
+        fy = np.fft.fftfreq(height)[:, None]
+        fx = np.fft.rfftfreq(width)[None, :]
+        self._freqs = np.sqrt(fx * fx + fy * fy).astype(np.float32)
+        # Lucid's spectrum scaling (decay_power 1), times sqrt(H*W) so that
+        # the transform is unitary and pixel learning rates carry over.
+        scale = 1.0 / np.maximum(self._freqs, 1.0 / max(height, width))
+        self._scale = (scale * math.sqrt(height * width)).astype(np.float32)
+
+    def _spectrum_shape(self) -> tuple[int, ...]:
+        h, w, c = self.shape
+        return (2, c, h, w // 2 + 1)
+
+    def init(self, seeds: tf.Tensor, image: tf.Tensor | None) -> tf.Tensor:
+        """Returns parameters: Lucid's N(0, 0.01) spectrum, or the exact inverse of `image`."""
+        if image is None:
+            return self.init_sd * _normal(self._spectrum_shape(), seeds)
+        h, w, _ = self.shape
+        t = tf.clip_by_value(image, 1e-3, 1.0 - 1e-3)
+        t = tf.math.log(t) - tf.math.log1p(-t)  # inverse sigmoid
+        if self.decorrelate:
+            t = tf.linalg.matvec(_COLOR_INV, t)
+        t = tf.transpose(t * 4.0, (0, 3, 1, 2))
+        spectrum = tf.signal.rfft2d(t, fft_length=[h, w]) / self._scale
+        return tf.stack([tf.math.real(spectrum), tf.math.imag(spectrum)], axis=1)
+
+    def image(self, params: tf.Tensor) -> tf.Tensor:
+        h, w, _ = self.shape
+        spectrum = tf.complex(params[:, 0], params[:, 1]) * self._scale
+        t = tf.signal.irfft2d(spectrum, fft_length=[h, w]) / 4.0
+        t = tf.transpose(t, (0, 2, 3, 1))
+        if self.decorrelate:
+            t = tf.linalg.matvec(_COLOR, t)  # each pixel's colour times _COLOR.T
+        return tf.sigmoid(t)
+
+    def project(self, params: tf.Tensor) -> tf.Tensor:
+        return params  # the sigmoid keeps every image in range
+
+    def decay(self, params: tf.Tensor, rate: float) -> tf.Tensor:
+        # The map is linear up to the sigmoid: shrinking the spectrum shrinks
+        # the pre-sigmoid image towards 0, i.e. the image towards mid-grey.
+        return (1.0 - rate) * params
+
+    def blur(self, params: tf.Tensor, sigma: float) -> tf.Tensor:
+        # Blurring is a product in frequency space: the Gaussian's transfer
+        # function exp(-2 pi^2 sigma^2 f^2), applied to the pre-sigmoid image.
+        gain = np.exp(-2.0 * math.pi**2 * sigma**2 * self._freqs**2)
+        return params * gain.astype(np.float32)
+
+
+def make(
+    name: str,
+    height: int,
+    width: int,
+    channels: int,
+    *,
+    init_sd: float,
+    decorrelate: bool,
+) -> Pixel | Fourier:
+    """Returns the parameterization called `name` ("pixel" or "fourier")."""
+    if name == "pixel":
+        return Pixel(height, width, channels, init_sd)
+    if name == "fourier":
+        return Fourier(height, width, channels, init_sd, decorrelate)
+    raise ValueError(f"param must be 'pixel' or 'fourier', got {name!r}")

@@ -1,0 +1,246 @@
+"""The model that feature visualization differentiates: input -> a layer's output.
+
+For a logit objective the target is the layer's pre-activation instead: the
+input of a `Softmax`/`Activation` layer, or, for a layer with an `activation`
+argument (e.g. `Dense(10, activation="softmax")`), a linear twin of the layer
+that holds copies of its weights (`refresh` copies them again before each
+run, so a long-lived visualizer follows training).
+
+Building Keras graphs on the caller's symbolic tensors appends to the
+`_outbound_nodes` of the caller's layers; `target_model` trims them back, so
+the caller's model is left exactly as it was and nothing leaks across calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+import tensorflow as tf
+
+from tb_netviz.methods import channel_slice
+from tb_netviz.methods import layers as layers_lib
+
+
+def _all_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    found, stack = [], [model]
+    while stack:
+        layer = stack.pop()
+        found.append(layer)
+        if isinstance(layer, keras.Model):
+            stack.extend(layer.layers)
+    return found
+
+
+@contextlib.contextmanager
+def _outbound_nodes_kept(model: keras.Model):
+    """Restores every layer's `_outbound_nodes` list on exit."""
+    saved = [(layer, list(layer._outbound_nodes)) for layer in _all_layers(model)]
+    try:
+        yield
+    finally:
+        for layer, nodes in saved:
+            layer._outbound_nodes[:] = nodes
+
+
+def _activation_name(layer: keras.layers.Layer) -> str:
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    fn = getattr(layer, "activation", None)
+    return getattr(fn, "__name__", "linear") if fn is not None else "linear"
+
+
+def input_shape(model: keras.Model, size) -> tuple[int | None, int | None, int]:
+    """Returns (H, W, C) of the model's one image input, H and W set by `size`.
+
+    Raises:
+      ValueError: not one input of rank 4, or a `size` the model does not take.
+    """
+    layers_lib.check_backend()
+    layers_lib._check_graph(model)
+    if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
+        shapes = [tuple(t.shape) for t in model.inputs]
+        raise ValueError(
+            "feature visualization optimizes one image input of shape (batch, H, "
+            f"W, C); model {model.name!r} has inputs of shapes {shapes}"
+        )
+    _, h, w, c = model.inputs[0].shape
+    if size is not None:
+        sh, sw = (size, size) if isinstance(size, int) else tuple(size)
+        if (h is not None and h != sh) or (w is not None and w != sw):
+            raise ValueError(f"size {size} does not fit the model's input ({h}, {w})")
+        h, w = int(sh), int(sw)
+    return h, w, c
+
+
+def output_shape(model: keras.Model, path: str) -> tuple:
+    """Returns the layer's output shape; raises ValueError without a channel axis."""
+    node = layers_lib._single_node(layers_lib.get_layer(model, path))
+    shape = tuple(node.output_tensors[0].shape)
+    if len(node.output_tensors) != 1 or len(shape) < 2 or shape[-1] is None:
+        raise ValueError(
+            f"layer {path!r} outputs shape {shape}: it has no channel or unit axis "
+            "to visualize. Choose a layer whose output is (batch, H, W, channels), "
+            "(batch, steps, channels) or (batch, units)."
+        )
+    return shape
+
+
+def default_objective(model: keras.Model, path: str) -> str:
+    """ "channel" for conv layers; "logit" for softmax layers, else "unit", for Dense."""
+    if len(output_shape(model, path)) > 2:
+        return "channel"
+    softmax = _activation_name(layers_lib.get_layer(model, path)) == "softmax"
+    return "logit" if softmax else "unit"
+
+
+# Layers that apply their `activation` last, so a linear twin gives the
+# pre-activation (an LSTM's `activation` acts inside the recurrence instead).
+_TWINNABLE = (
+    keras.layers.Dense,
+    keras.layers.EinsumDense,
+    keras.layers.Conv1D,
+    keras.layers.Conv2D,
+    keras.layers.Conv3D,
+    keras.layers.Conv1DTranspose,
+    keras.layers.Conv2DTranspose,
+    keras.layers.Conv3DTranspose,
+    keras.layers.DepthwiseConv1D,
+    keras.layers.DepthwiseConv2D,
+    keras.layers.SeparableConv1D,
+    keras.layers.SeparableConv2D,
+)
+_ACTIVATION_LAYERS = (keras.layers.Softmax, keras.layers.Activation, keras.layers.ReLU)
+
+
+def has_preactivation(model: keras.Model, path: str) -> bool:
+    """Whether the pre-activation of the layer at `path` can be computed."""
+    layer = layers_lib.get_layer(model, path)
+    return isinstance(layer, _TWINNABLE + _ACTIVATION_LAYERS)
+
+
+def ends_in_relu(model: keras.Model, path: str) -> bool:
+    """Whether the layer applies a plain ReLU last (and its input is reachable)."""
+    layer = layers_lib.get_layer(model, path)
+    if isinstance(layer, keras.layers.ReLU):
+        cfg = layer.get_config()
+        plain = (cfg.get("max_value"), cfg.get("negative_slope"), cfg.get("threshold"))
+        return plain in ((None, 0.0, 0.0), (None, 0, 0))
+    return has_preactivation(model, path) and _activation_name(layer) == "relu"
+
+
+class _Twins:
+    """Linear twins of layers, with their weights copied from the originals."""
+
+    def __init__(self):
+        self.pairs: list[tuple[keras.layers.Layer, keras.layers.Layer]] = []
+
+    def preactivation(self, layer: keras.layers.Layer, inputs):
+        if isinstance(layer, _ACTIVATION_LAYERS):
+            return inputs  # the pre-activation is this layer's input
+        if not isinstance(layer, _TWINNABLE):
+            raise ValueError(
+                f"the pre-activation of layer {layer.name!r} ({type(layer).__name__})"
+                " cannot be computed; use an objective on its output ('unit' or "
+                "'channel')"
+            )
+        if _activation_name(layer) == "linear":
+            return None  # the output is its own pre-activation
+        config = dict(layer.get_config(), activation="linear")
+        config["name"] = f"{layer.name}_netviz_preactivation"
+        twin = type(layer).from_config(config)
+        out = twin(inputs)
+        self.pairs.append((twin, layer))
+        return out
+
+    def refresh(self) -> None:
+        for twin, layer in self.pairs:
+            for t, w in zip(twin.weights, layer.weights):
+                t.assign(w)
+
+
+def _symbolic_preactivation(model: keras.Model, path: str, twins: _Twins):
+    head, _, rest = path.partition("/")
+    layer = layers_lib.get_layer(model, head)
+    node = layers_lib._single_node(layer)
+    if not rest:
+        out = twins.preactivation(layer, layers_lib._unwrap(list(node.input_tensors)))
+        return node.output_tensors[0] if out is None else out
+    inner = keras.Model(
+        layers_lib._unwrap(layer.inputs), _symbolic_preactivation(layer, rest, twins)
+    )
+    return inner(layers_lib._unwrap(list(node.input_tensors)))
+
+
+@tf.custom_gradient
+def redirected_relu(z: tf.Tensor):
+    """ReLU whose gradient, for an image where it would be zero everywhere, still
+    passes the part that raises negative inputs (Lucid's redirected ReLU), so a
+    channel that starts dead can come alive. The value is exactly `relu(z)`."""
+
+    def grad(dy):
+        axes = list(range(1, z.shape.rank))
+        relu_grad = tf.where(z < 0, 0.0, dy)
+        # Ascent: dy < 0 at a negative input would push it further down.
+        redirected = tf.where((z < 0) & (dy < 0), 0.0, dy)
+        alive = tf.reduce_any(tf.not_equal(relu_grad, 0.0), axis=axes)
+        alive = tf.reshape(alive, [-1] + [1] * len(axes))
+        return tf.where(alive, relu_grad, redirected)
+
+    return tf.nn.relu(z), grad
+
+
+class _LayerInput(_Twins):
+    """Stands in for `_Twins`: the symbolic result is the layer's own input."""
+
+    def preactivation(self, layer, inputs):
+        return inputs
+
+
+class Target:
+    """Computes one layer's activations (or pre-activation) from model inputs.
+
+    Modes: "output" (the layer's output), "preactivation" (its input to the
+    activation, e.g. logits before softmax), "redirected_relu" (the output of
+    a ReLU layer, with `redirected_relu`'s gradient). With `sliced`, the model
+    runs up to the layer's input and only the requested channels of the layer
+    are computed (see `channel_slice.py`).
+    """
+
+    def __init__(
+        self, model: keras.Model, path: str, mode: str = "output", sliced: bool = False
+    ):
+        layers_lib.check_backend()
+        layers_lib._check_graph(model)
+        self.layer = layers_lib.get_layer(model, path)  # unknown: lists names
+        self.mode, self.sliced = mode, sliced
+        twins = _LayerInput() if sliced else _Twins()
+        with _outbound_nodes_kept(model):
+            if mode == "output" and not sliced:
+                self.model = layers_lib.feature_model(model, [path])
+            else:
+                out = _symbolic_preactivation(model, path, twins)
+                self.model = keras.Model(
+                    layers_lib._unwrap(model.inputs),
+                    [out],
+                    name=f"{model.name}_netviz_target",
+                )
+        self._twins = twins
+        self.refresh()
+
+    def __call__(self, x: tf.Tensor, labels: tf.Tensor):
+        """Returns float32 activations `(K, ..., channels)` for inputs `x` and the
+        channel index in them of each image: `labels`, or 0..K-1 if sliced."""
+        out = self.model(x, training=False)
+        out = out[0] if isinstance(out, (list, tuple)) else out
+        if self.sliced:
+            out = channel_slice.sliced_preactivation(self.layer, out, labels)
+            labels = tf.range(tf.shape(labels)[0])
+            if self.mode == "output":
+                out = self.layer.activation(out)
+        out = tf.cast(out, tf.float32)
+        return (redirected_relu(out) if self.mode == "redirected_relu" else out), labels
+
+    def refresh(self) -> None:
+        """Copies the caller's current weights into the linear twins, if any."""
+        self._twins.refresh()

@@ -1,0 +1,249 @@
+"""`FeatureVisualizer`: builds the target model once and runs the compiled loop.
+
+`ascent.py` has the public functions and the documentation of the method.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tb_netviz.methods import channel_slice, optimize, presets, targets, transforms
+from tb_netviz.methods import objectives as objectives_lib
+from tb_netviz.methods import param as param_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class AscentResult:
+    """What one feature visualization run produced.
+
+    Attributes:
+      images: float32 `(K, H, W, C)` in `input_range`, image k for `channels[k]`.
+      objective: float32 `(K,)`, the objective of each final image as the model
+        sees it (no transforms, no penalties).
+      nonfinite: bool `(K,)`: a gradient or the objective was NaN/Inf; such an
+        image holds its last finite state.
+      channels: the channel (or, for channel-free objectives, image) indices.
+      steps_done: steps run; fewer than `settings["steps"]` if the budget ran out.
+      stopped_early: whether `budget_s` stopped the run.
+      settings: the effective settings, JSON-able (see `presets.py`).
+    """
+
+    images: np.ndarray
+    objective: np.ndarray
+    nonfinite: np.ndarray
+    channels: list[int]
+    steps_done: int
+    stopped_early: bool
+    settings: dict
+
+
+class FeatureVisualizer:
+    """Optimizes images for channels of one layer; builds and traces once.
+
+    Keep one per layer to visualize it repeatedly (e.g. once per epoch): the
+    compiled loop reads the model's current weights at every call.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        layer: str,
+        *,
+        size: int | tuple[int, int] | None = None,
+        preset: str = "lucid",
+        input_range: tuple[float, float] | None = None,
+        objective=None,
+        **overrides,
+    ):
+        """Args: as `feature_visualization_result`, without the per-call ones.
+
+        Raises:
+          ValueError: unknown layer (close names listed) or setting, a layer
+            without a channel or unit axis, a model without one image input.
+        """
+        lo, hi = (0.0, 1.0) if input_range is None else map(float, input_range)
+        if not (np.isfinite([lo, hi]).all() and lo < hi):
+            raise ValueError(f"input_range must be finite, lo < hi: {input_range}")
+        self.input_range = (lo, hi)
+        h, w, c = targets.input_shape(model, size)
+        if h is None or w is None:  # the model takes any size: use the recipe's
+            base = presets.PRESETS.get(preset, {}).get("recipe_size", 128)
+            h, w = h or base, w or base
+        shape = targets.output_shape(model, layer)
+        self.layer, self.n_channels, self.size = layer, shape[-1], (h, w)
+        self.settings = presets.resolve(preset, overrides, h, w)
+        self.preset = preset
+        spec = self.settings["objective"] if objective is None else objective
+        if spec == "auto":
+            spec = targets.default_objective(model, layer)
+        self.objective = objectives_lib.as_objective(spec)
+        self.settings["objective"] = self.objective.name
+        s = self.settings
+        if self.objective.preactivation:
+            mode = "preactivation"
+        elif self.settings["redirect_relu"] and targets.ends_in_relu(model, layer):
+            mode = "redirected_relu"
+        else:
+            mode = "output"
+        sliced = (
+            s["slice_channels"]
+            and self.objective.own_channel
+            and channel_slice.supports(targets.layers_lib.get_layer(model, layer))
+        )
+        self._target = targets.Target(model, layer, mode, sliced)
+        self._dtype = model.inputs[0].dtype
+        self._param = param_lib.make(
+            s["param"], h, w, c, init_sd=s["init_sd"], decorrelate=s["decorrelate"]
+        )
+        self._transform = transforms.TransformConfig(
+            s["pad"], s["jitter"], tuple(s["scales"]), tuple(s["angles"]),
+            s["jitter2"], s["fill"],
+        )  # fmt: skip
+        jit = s["jit_compile"]
+        # Random draws are looked up by label; channel-free labels are 0..K-1.
+        self._rows = max(self.n_channels, 256)
+        step = optimize.make_step(
+            s, self._param, self._transform, self._objective, self._rows
+        )
+        self._loop = tf.function(optimize.make_loop(step), jit_compile=jit)
+        self._eval = tf.function(self._evaluate, jit_compile=jit)
+        self._init = tf.function(self._param.init)
+
+    def _objective(self, images01: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+        lo, hi = self.input_range
+        x = tf.cast(lo + (hi - lo) * images01, self._dtype)
+        return self.objective(*self._target(x, labels))
+
+    def _evaluate(self, params: tf.Tensor, labels: tf.Tensor):
+        images = self._param.image(params)
+        return images, self._objective(images, labels)
+
+    def _labels(self, channels, init_image) -> list[int]:
+        if channels is None:
+            if self.objective.uses_channels:
+                raise ValueError(
+                    f"objective {self.objective.name!r} needs channels to visualize"
+                )
+            k = 1 if init_image is None or np.ndim(init_image) == 3 else len(init_image)
+            if k > self._rows:
+                raise ValueError(f"at most {self._rows} images at once, got {k}")
+            return list(range(k))
+        labels = [int(c) for c in channels]
+        if not labels:
+            raise ValueError("channels is empty; name at least one channel")
+        bad = [c for c in labels if not 0 <= c < self.n_channels]
+        if bad:
+            what = (
+                "units" if len(self._target.model.outputs[0].shape) == 2 else "channels"
+            )
+            raise ValueError(
+                f"channel(s) {bad} out of range: layer {self.layer!r} has "
+                f"{self.n_channels} {what} (0..{self.n_channels - 1})"
+            )
+        return labels
+
+    def _unit_init(self, init_image, k: int):
+        if init_image is None:
+            return None
+        img = np.asarray(init_image, np.float32)
+        img = img[None] if img.ndim == 3 else img
+        want = (*self.size, self._param.shape[2])
+        if img.ndim != 4 or img.shape[1:] != want or img.shape[0] not in (1, k):
+            raise ValueError(
+                f"init_image must have shape {want} or ({k}, *{want}), got {np.shape(init_image)}"
+            )
+        if not np.isfinite(img).all():
+            raise ValueError("init_image contains NaN or Inf")
+        lo, hi = self.input_range
+        unit = np.clip((img - lo) / (hi - lo), 0.0, 1.0)
+        return tf.constant(np.broadcast_to(unit, (k, *want)))
+
+    def _optimize(self, state, steps, seed_t, label_t, budget_s, t0):
+        """Runs the compiled loop in chunks; returns (state, steps done, stopped)."""
+        done, per_step = 0, None
+        while done < steps:
+            n = steps - done
+            if budget_s is not None:
+                left = budget_s - (time.perf_counter() - t0)
+                if left <= 0 or (per_step is not None and left < per_step):
+                    return state, done, True
+                # One step until the step time is known, then half of what is left.
+                if per_step is None:
+                    n = 1
+                else:
+                    n = max(1, min(n, int(0.5 * left / per_step)))
+            t = time.perf_counter()
+            start, count = tf.constant(done), tf.constant(n)
+            state = self._loop(*state, start, count, seed_t, label_t)
+            if budget_s is not None:
+                state[-1].numpy()  # wait for the chunk before timing it
+                if done:  # the first chunk also traced the loop
+                    per_step = (time.perf_counter() - t) / n
+            done += n
+        return state, done, False
+
+    def __call__(
+        self,
+        channels: Sequence[int] | None,
+        *,
+        steps: int | None = None,
+        seed: int = 0,
+        init_image: np.ndarray | None = None,
+        budget_s: float | None = None,
+    ) -> AscentResult:
+        """Optimizes one image per channel; see `feature_visualization_result`."""
+        t0 = time.perf_counter()
+        steps = self.settings["steps"] if steps is None else int(steps)
+        if steps < 0:
+            raise ValueError(f"steps must be >= 0, got {steps}")
+        labels = self._labels(channels, init_image)
+        k = len(labels)
+        label_t = tf.constant(labels, tf.int32)
+        seed_t = tf.constant(int(seed), tf.int64)
+        # Initial noise is keyed by (seed, -1 - label), step draws by (seed, step).
+        seeds = tf.stack([tf.fill([k], seed_t), -1 - tf.cast(label_t, tf.int64)], 1)
+        params = self._init(seeds, self._unit_init(init_image, k))
+        zeros = tf.zeros_like(params)
+        self._target.refresh()
+        state = (params, zeros, zeros, tf.zeros([k], tf.bool))
+        state, done, stopped = self._optimize(
+            state, steps, seed_t, label_t, budget_s, t0
+        )
+        images, objective = self._eval(state[0], label_t)
+        objective = objective.numpy().astype(np.float32)
+        nonfinite = state[-1].numpy() | ~np.isfinite(objective)
+        if nonfinite.any():
+            warnings.warn(
+                f"feature visualization of layer {self.layer!r}: NaN/Inf in the "
+                "gradient or objective for channel(s) "
+                f"{[c for c, f in zip(labels, nonfinite) if f]}; their images keep "
+                "their last finite values",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        lo, hi = self.input_range
+        images = lo + (hi - lo) * np.nan_to_num(images.numpy(), nan=0.5)
+        settings = dict(
+            self.settings,
+            preset=self.preset,
+            layer=self.layer,
+            steps=steps,
+            steps_done=done,
+            stopped_early=stopped,
+            budget_s=budget_s,
+            seed=int(seed),
+            size=list(self.size),
+            input_range=list(self.input_range),
+            init_image=init_image is not None,
+        )
+        return AscentResult(
+            images.astype(np.float32), objective, nonfinite, labels, done, stopped,
+            settings,
+        )  # fmt: skip

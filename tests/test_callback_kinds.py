@@ -1,0 +1,126 @@
+"""Ascent and deconvolution scheduled by the callback, read back exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from models import compiled, data, small_cnn
+from plugin_client import PREFIX, make_client
+from test_callback import read_back
+
+from tb_netviz import NetVizCallback
+
+
+def test_every_kind_on_its_own_frequency(tmp_path):
+    x, y = data()
+    cb = NetVizCallback(
+        str(tmp_path),
+        probe=x[:3],
+        layers=["conv1", "conv2"],
+        activations_freq=2,
+        ascent_freq=1,
+        ascent_layers=["conv2"],
+        ascent_steps=8,
+        ascent_channels=[1, 3, 5],
+        deconv_freq=2,
+        deconv_layers=["conv1"],
+        deconv_top_k=2,
+    )
+    compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
+    assert cb.failures == []
+    assert cb.input_range == (0.0, 1.0)
+    assert read_back(f"{tmp_path}/netviz") == {
+        "activations/conv1": [1],
+        "activations/conv2": [1],
+        "ascent/conv2": [0, 1],
+        "deconvnet/conv1": [1],
+        "guided_backprop/conv1": [1],
+    }
+    client = make_client(str(tmp_path))[0]
+    steps = client.get(
+        f"{PREFIX}/steps", query_string={"run": "netviz", "tag": "ascent/conv2"}
+    ).json["steps"]
+    info = steps[1]["info"]
+    assert info["channels"] == [1, 3, 5]
+    assert info["seed"] == 0 and info["preset"] == "yosinski2015"  # auto, 16 px
+    assert info["steps_done"] == 8 and info["budget_exhausted"] is False
+    assert len(info["objective"]) == 3
+    assert info["layout"]["rows"] * info["layout"]["cols"] >= 3
+    (step,) = client.get(
+        f"{PREFIX}/steps",
+        query_string={"run": "netviz", "tag": "guided_backprop/conv1"},
+    ).json["steps"]
+    info = step["info"]
+    assert step["samples"] == 3
+    assert np.array(info["channels"]).shape == (3, 2)
+    assert info["layout"]["cols"] == 3  # the input, then two reconstructions
+    assert len(info["scale"]) == 3
+
+
+def test_default_ascent_channels_are_the_first_n_at_every_step(tmp_path):
+    x, y = data()
+    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1"], ascent_freq=1,
+                        ascent_steps=2, ascent_channels=3)  # fmt: skip
+    compiled(small_cnn()).fit(x, y, epochs=3, callbacks=[cb], verbose=0)
+    client = make_client(str(tmp_path))[0]
+    steps = client.get(
+        f"{PREFIX}/steps", query_string={"run": "netviz", "tag": "ascent/conv1"}
+    ).json["steps"]
+    assert [s["info"]["channels"] for s in steps] == [[0, 1, 2]] * 3
+
+
+def test_budget_writes_what_it_has_and_warns(tmp_path):
+    x, y = data()
+    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1"], ascent_freq=1,
+                        ascent_steps=100000, ascent_budget_s=2.0)  # fmt: skip
+    with pytest.warns(RuntimeWarning, match="ascent_budget_s ran out at layer 'conv1'"):
+        compiled(small_cnn()).fit(x, y, epochs=1, callbacks=[cb], verbose=0)
+    client = make_client(str(tmp_path))[0]
+    (step,) = client.get(
+        f"{PREFIX}/steps", query_string={"run": "netviz", "tag": "ascent/conv1"}
+    ).json["steps"]
+    assert step["info"]["budget_exhausted"] is True
+    assert 0 < step["info"]["steps_done"] < 100000
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"ascent_freq": 1, "ascent_channels": [0, 8]},
+            r"ascent_channels \[8\] out of range: layer 'conv1' has 8 channels",
+        ),
+        (
+            {"deconv_freq": 1, "deconv_channels": [9]},
+            r"deconv_channels \[9\] out of range: layer 'conv1' has 8 channels",
+        ),
+        ({"ascent_freq": 1, "ascent_layers": ["conv9"]}, "no layer 'conv9'"),
+        ({"deconv_freq": 1, "deconv_layers": ["logits"]}, "no spatial structure"),
+        ({"ascent_freq": -1}, "ascent_freq must be an integer >= 0"),
+    ],
+)
+def test_kind_configuration_errors(tmp_path, kwargs, message):
+    x, y = data()
+    with pytest.raises(ValueError, match=message):
+        cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1"], **kwargs)
+        compiled(small_cnn()).fit(x, y, epochs=1, callbacks=[cb], verbose=0)
+
+
+def test_runtime_failure_in_ascent_does_not_stop_training(tmp_path, monkeypatch):
+    from tb_netviz import summary
+
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(summary, "feature_visualization_result", broken)
+    x, y = data()
+    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1"], ascent_freq=1,
+                        ascent_steps=2)  # fmt: skip
+    with pytest.warns(RuntimeWarning, match="could not log ascent of layer 'conv1'"):
+        history = compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert [f[:3] for f in cb.failures] == [
+        (0, "ascent", "conv1"),
+        (1, "ascent", "conv1"),
+    ]
+    assert read_back(f"{tmp_path}/netviz") == {"activations/conv1": [0, 1]}
