@@ -52,7 +52,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -123,41 +122,15 @@ def generate(logdir: str, runs: int, steps: int) -> dict:
 # TensorBoard process ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class TensorBoard:
     """A `tensorboard` subprocess in its own process group, always stopped on exit."""
 
     def __init__(self, logdir: str, load_fast: str, samples: str, log_path: str):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}/"
         self.log_path = log_path
-        args = [
-            sys.executable,
-            "-m",
-            "tensorboard.main",
-            "--logdir",
-            logdir,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            f"--load_fast={load_fast}",
-            "--samples_per_plugin",
-            samples,
-        ]
         self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
-        self.proc = subprocess.Popen(
-            args,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: the Rust server goes with it
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-        )
+        flags = [f"--load_fast={load_fast}", "--samples_per_plugin", samples]
+        self.proc, self.port = common.start_tensorboard(logdir, flags, self._log)
+        self.base = f"http://127.0.0.1:{self.port}/"
 
     def stop(self) -> None:
         if self.proc.poll() is None:

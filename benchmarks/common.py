@@ -7,7 +7,9 @@ import importlib.metadata
 import json
 import os
 import platform
+import socket
 import statistics
+import subprocess
 import sys
 import time
 
@@ -66,3 +68,37 @@ def table(headers: list[str], rows: list[list]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_tensorboard(
+    logdir: str, flags: list[str], log
+) -> tuple[subprocess.Popen, int]:
+    """Starts `tensorboard` on 127.0.0.1 in its own process group.
+
+    Args:
+      logdir: the folder of runs.
+      flags: more flags, e.g. `["--load_fast=true", "--samples_per_plugin", "netviz=0"]`.
+      log: an open binary file for the server's output.
+
+    Returns:
+      `(process, port)`; stop it by signalling its group (the Rust data server
+      is in the same group).
+    """
+    port = free_port()
+    args = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir,
+            "--host", "127.0.0.1", "--port", str(port), *flags]  # fmt: skip
+    proc = subprocess.Popen(
+        args,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    return proc, port

@@ -51,7 +51,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -140,12 +139,6 @@ def cached_logdir(cache: str, runs: int, layers: int, steps: int) -> tuple[str, 
 # TensorBoard process and its memory -------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def descendants(pid: int) -> list[int]:
     """`pid` and every process below it, from the parent ids in /proc/*/stat."""
     children: dict[int, list[int]] = {}
@@ -187,29 +180,9 @@ class TensorBoard:
 
     def __init__(self, logdir: str, load_fast: str, log):
         """`log` is an open binary file for the server's output."""
-        self.port = free_port()
         self.log_path = log.name
-        args = [
-            sys.executable,
-            "-m",
-            "tensorboard.main",
-            "--logdir",
-            logdir,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            f"--load_fast={load_fast}",
-            "--samples_per_plugin",
-            "netviz=0",
-        ]
-        self.proc = subprocess.Popen(
-            args,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: the Rust server goes with it
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-        )
+        flags = [f"--load_fast={load_fast}", "--samples_per_plugin", "netviz=0"]
+        self.proc, self.port = common.start_tensorboard(logdir, flags, log)
         self.peak_rss_mb = 0.0
         self.peak_hwm_mb = 0.0
         self._stop = threading.Event()
