@@ -54,7 +54,7 @@ def _unknown_layer_error(model: keras.Model, path: str) -> ValueError:
     )
 
 
-def _check_graph(model: keras.Model) -> None:
+def check_graph(model: keras.Model) -> None:
     """Raises `ValueError` unless `model` has symbolic inputs and outputs."""
     try:
         inputs = model.inputs
@@ -88,28 +88,28 @@ def _symbolic_output(model: keras.Model, path: str):
     head, _, rest = path.partition("/")
     layer = get_layer(model, head)
     if not rest:
-        return _single_node(layer).output_tensors[0]
+        return single_node(layer).output_tensors[0]
     if not isinstance(layer, keras.Model):
         raise _unknown_layer_error(model, path)
-    _check_graph(layer)
-    inner = keras.Model(_unwrap(layer.inputs), _symbolic_output(layer, rest))
+    check_graph(layer)
+    inner = keras.Model(unwrap(layer.inputs), _symbolic_output(layer, rest))
     # Calling `inner` on the tensors that feed `layer` in the outer graph makes
     # a new node; Keras also lists it as an outbound node of the layers that
     # produced those tensors, which we undo so the user's layers are untouched.
-    feed = _single_node(layer).input_tensors
-    output = inner(_unwrap(list(feed)))
+    feed = single_node(layer).input_tensors
+    output = inner(unwrap(list(feed)))
     node = inner._inbound_nodes[-1]
     for parent in {id(op): op for op in (t._keras_history[0] for t in feed)}.values():
         parent._outbound_nodes[:] = [n for n in parent._outbound_nodes if n is not node]
     return output
 
 
-def _unwrap(tensors: list):
+def unwrap(tensors: list):
     """A single input is passed bare, as Keras expects for one-input models."""
     return tensors[0] if len(tensors) == 1 else tensors
 
 
-def _single_node(layer: keras.layers.Layer):
+def single_node(layer: keras.layers.Layer):
     nodes = layer._inbound_nodes
     if len(nodes) != 1:
         raise ValueError(
@@ -136,12 +136,12 @@ def feature_model(model: keras.Model, paths: Sequence[str]) -> keras.Model:
         model without a symbolic graph.
     """
     check_backend()
-    _check_graph(model)
+    check_graph(model)
     for path in paths:
         get_layer(model, path)  # fail on the first unknown path, with names
     outputs = [_symbolic_output(model, path) for path in paths]
     return keras.Model(
-        _unwrap(model.inputs), outputs, name=f"{model.name}_netviz_features"
+        unwrap(model.inputs), outputs, name=f"{model.name}_netviz_features"
     )
 
 
@@ -153,5 +153,5 @@ def call_features(features: keras.Model, inputs, training: bool = False) -> list
 
 def output_rank(model: keras.Model, path: str) -> int:
     """Returns the rank of the layer's output, batch axis included (e.g. 4 for conv)."""
-    _check_graph(model)
+    check_graph(model)
     return len(_symbolic_output(model, path).shape)

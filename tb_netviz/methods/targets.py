@@ -57,7 +57,7 @@ def input_shape(model: keras.Model, size) -> tuple[int | None, int | None, int]:
       ValueError: not one input of rank 4, or a `size` the model does not take.
     """
     layers_lib.check_backend()
-    layers_lib._check_graph(model)
+    layers_lib.check_graph(model)
     if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
         shapes = [tuple(t.shape) for t in model.inputs]
         raise ValueError(
@@ -75,7 +75,7 @@ def input_shape(model: keras.Model, size) -> tuple[int | None, int | None, int]:
 
 def output_shape(model: keras.Model, path: str) -> tuple:
     """Returns the layer's output shape; raises ValueError without a channel axis."""
-    node = layers_lib._single_node(layers_lib.get_layer(model, path))
+    node = layers_lib.single_node(layers_lib.get_layer(model, path))
     shape = tuple(node.output_tensors[0].shape)
     if len(node.output_tensors) != 1 or len(shape) < 2 or shape[-1] is None:
         raise ValueError(
@@ -162,14 +162,14 @@ class _Twins:
 def _symbolic_preactivation(model: keras.Model, path: str, twins: _Twins):
     head, _, rest = path.partition("/")
     layer = layers_lib.get_layer(model, head)
-    node = layers_lib._single_node(layer)
+    node = layers_lib.single_node(layer)
     if not rest:
-        out = twins.preactivation(layer, layers_lib._unwrap(list(node.input_tensors)))
+        out = twins.preactivation(layer, layers_lib.unwrap(list(node.input_tensors)))
         return node.output_tensors[0] if out is None else out
     inner = keras.Model(
-        layers_lib._unwrap(layer.inputs), _symbolic_preactivation(layer, rest, twins)
+        layers_lib.unwrap(layer.inputs), _symbolic_preactivation(layer, rest, twins)
     )
-    return inner(layers_lib._unwrap(list(node.input_tensors)))
+    return inner(layers_lib.unwrap(list(node.input_tensors)))
 
 
 @tf.custom_gradient
@@ -211,7 +211,7 @@ class Target:
         self, model: keras.Model, path: str, mode: str = "output", sliced: bool = False
     ):
         layers_lib.check_backend()
-        layers_lib._check_graph(model)
+        layers_lib.check_graph(model)
         self.layer = layers_lib.get_layer(model, path)  # unknown: lists names
         self.mode, self.sliced = mode, sliced
         twins = _LayerInput() if sliced else _Twins()
@@ -221,7 +221,7 @@ class Target:
             else:
                 out = _symbolic_preactivation(model, path, twins)
                 self.model = keras.Model(
-                    layers_lib._unwrap(model.inputs),
+                    layers_lib.unwrap(model.inputs),
                     [out],
                     name=f"{model.name}_netviz_target",
                 )
