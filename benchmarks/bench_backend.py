@@ -52,7 +52,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -133,21 +132,11 @@ class TensorBoard:
         self.base = f"http://127.0.0.1:{self.port}/"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        common.stop_group(self.proc)
         self._log.close()
 
     def log_tail(self, lines: int = 15) -> str:
-        with open(self.log_path, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
-        return "\n".join(text.splitlines()[-lines:])
+        return common.log_tail(self.log_path, lines)
 
     def get(self, path: str, timeout: float = 120.0) -> tuple[float, bytes, str]:
         """One GET on a new connection, accepting gzip as browsers do.

@@ -7,6 +7,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -102,3 +103,24 @@ def start_tensorboard(
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     return proc, port
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """Stops a process started by `start_tensorboard`, with its whole group."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def log_tail(path: str, lines: int) -> str:
+    """The last `lines` lines of a server log."""
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8", "replace")
+    return "\n".join(text.splitlines()[-lines:])

@@ -51,7 +51,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -197,21 +196,11 @@ class TensorBoard:
 
     def stop(self) -> None:
         self._stop.set()
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        common.stop_group(self.proc)
         self._sampler.join(timeout=5)
 
     def log_tail(self, lines: int = 20) -> str:
-        with open(self.log_path, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
-        return "\n".join(text.splitlines()[-lines:])
+        return common.log_tail(self.log_path, lines)
 
     def get(self, path: str, timeout: float = 30.0) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
