@@ -16,60 +16,9 @@ import keras
 import tensorflow as tf
 
 from tb_netviz import jobs, metadata, pictures
+from tb_netviz.config import check_freq, check_probe, default_layers, is_chief
 from tb_netviz.methods import layers as layers_lib
 from tb_netviz.methods.deconv import METHODS
-from tb_netviz.probe import check_probe
-
-
-def is_chief(model: keras.Model) -> bool:
-    """True unless training runs under a multi-worker strategy on a non-chief task."""
-    strategy = (
-        getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
-    )
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    if resolver.task_type == "chief":
-        return True
-    has_chief = "chief" in resolver.cluster_spec().as_dict()
-    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
-
-
-def default_layers(model: keras.Model, count: int = 2) -> list[str]:
-    """Picks the first and last convolution layers, else the hidden dense layers.
-
-    Returns:
-      Up to `count` layer paths.
-
-    Raises:
-      ValueError: the model has no convolution or hidden dense layer.
-    """
-    convs, denses = [], []
-    for path in layers_lib.layer_paths(model):
-        layer = layers_lib.get_layer(model, path)
-        if isinstance(layer, keras.Model):
-            continue
-        name = type(layer).__name__.lower()
-        if "conv" in name:
-            convs.append(path)
-        elif isinstance(layer, keras.layers.Dense):
-            denses.append(path)
-    chosen = [convs[0], convs[-1]] if convs else denses[:-1][:count]
-    chosen = list(dict.fromkeys(chosen))[:count]
-    if not chosen:
-        raise ValueError(
-            "layers=None found no convolution or hidden dense layer to show; pass "
-            f"layers=[...] with some of: {', '.join(layers_lib.layer_paths(model))}"
-        )
-    return chosen
-
-
-def _check_freq(name: str, value: int, allow_zero: bool) -> int:
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        what = "an integer >= 0 (0 turns it off)" if allow_zero else "an integer >= 1"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
-    return value
 
 
 class NetVizCallback(keras.callbacks.Callback):
@@ -147,17 +96,17 @@ class NetVizCallback(keras.callbacks.Callback):
         """
         super().__init__()
         self.log_dir = str(log_dir).rstrip("/")
-        self.activations_freq = _check_freq("activations_freq", activations_freq, False)
+        self.activations_freq = check_freq("activations_freq", activations_freq, False)
         if update_freq != "epoch":
-            _check_freq("update_freq", update_freq, False)
+            check_freq("update_freq", update_freq, False)
         self.update_freq = update_freq
-        self.max_channels = _check_freq("max_channels", max_channels, False)
-        self.max_tile_size = _check_freq("max_tile_size", max_tile_size, False)
-        self.ascent_freq = _check_freq("ascent_freq", ascent_freq, True)
-        self.deconv_freq = _check_freq("deconv_freq", deconv_freq, True)
+        self.max_channels = check_freq("max_channels", max_channels, False)
+        self.max_tile_size = check_freq("max_tile_size", max_tile_size, False)
+        self.ascent_freq = check_freq("ascent_freq", ascent_freq, True)
+        self.deconv_freq = check_freq("deconv_freq", deconv_freq, True)
         if isinstance(ascent_channels, int):
-            _check_freq("ascent_channels", ascent_channels, False)
-        _check_freq("deconv_top_k", deconv_top_k, False)
+            check_freq("ascent_channels", ascent_channels, False)
+        check_freq("deconv_top_k", deconv_top_k, False)
         if isinstance(probe, tf.data.Dataset):
             raise ValueError(
                 "probe is a whole tf.data.Dataset; pass one small batch instead, "

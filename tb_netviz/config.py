@@ -1,9 +1,16 @@
-"""Check and convert the probe batch that the callback shows the model."""
+"""The callback's configuration: probe, default layers, frequencies, chief worker.
+
+Everything here runs before the first batch, so a mistake stops `fit` with a
+message that says what to do instead of failing later inside TensorFlow.
+"""
 
 from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
+
+from tb_netviz.methods import layers as layers_lib
 
 MAX_PROBES = 64
 
@@ -64,3 +71,55 @@ def check_probe(model: keras.Model, probe) -> np.ndarray | list[np.ndarray]:
             )
         arrays.append(arr.astype(tensor.dtype))
     return arrays[0] if len(arrays) == 1 else arrays
+
+
+def is_chief(model: keras.Model) -> bool:
+    """True unless training runs under a multi-worker strategy on a non-chief task."""
+    strategy = (
+        getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
+    )
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def default_layers(model: keras.Model, count: int = 2) -> list[str]:
+    """Picks the first and last convolution layers, else the hidden dense layers.
+
+    Returns:
+      Up to `count` layer paths.
+
+    Raises:
+      ValueError: the model has no convolution or hidden dense layer.
+    """
+    convs, denses = [], []
+    for path in layers_lib.layer_paths(model):
+        layer = layers_lib.get_layer(model, path)
+        if isinstance(layer, keras.Model):
+            continue
+        name = type(layer).__name__.lower()
+        if "conv" in name:
+            convs.append(path)
+        elif isinstance(layer, keras.layers.Dense):
+            denses.append(path)
+    chosen = [convs[0], convs[-1]] if convs else denses[:-1][:count]
+    chosen = list(dict.fromkeys(chosen))[:count]
+    if not chosen:
+        raise ValueError(
+            "layers=None found no convolution or hidden dense layer to show; pass "
+            f"layers=[...] with some of: {', '.join(layers_lib.layer_paths(model))}"
+        )
+    return chosen
+
+
+def check_freq(name: str, value: int, allow_zero: bool) -> int:
+    """Returns `value` if it is an integer >= 1 (>= 0 with `allow_zero`), else raises."""
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        what = "an integer >= 0 (0 turns it off)" if allow_zero else "an integer >= 1"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return value
