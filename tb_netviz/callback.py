@@ -178,14 +178,12 @@ class NetVizCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         step = epoch if self.update_freq == "epoch" else self._batches
-        due = [
-            kind
-            for kind, freq in (("activations", self.activations_freq),
-                               ("ascent", self.ascent_freq),
-                               ("deconv", self.deconv_freq))
-            if kind in self._jobs and (epoch + 1) % freq == 0
-            and (kind != "activations" or self.update_freq == "epoch")
-        ]  # fmt: skip
+        epoch_freqs = {
+            "activations": self.activations_freq if self.update_freq == "epoch" else 0,
+            "ascent": self.ascent_freq,
+            "deconv": self.deconv_freq,
+        }
+        due = [k for k, f in epoch_freqs.items() if f and (epoch + 1) % f == 0]
         self._run(due, step)
 
     def on_train_end(self, logs=None):
