@@ -85,7 +85,8 @@ def start_tensorboard(
 
     Args:
       logdir: the folder of runs.
-      flags: more flags, e.g. `["--load_fast=true", "--samples_per_plugin", "netviz=0"]`.
+      flags: more flags, e.g. `["--load_fast=true"]`. The benchmarks pass no
+        `--samples_per_plugin`: the plugin's loader sets NetViz's default.
       log: an open binary file for the server's output.
 
     Returns:
@@ -93,8 +94,8 @@ def start_tensorboard(
       is in the same group).
     """
     port = free_port()
-    args = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir,
-            "--host", "127.0.0.1", "--port", str(port), *flags]  # fmt: skip
+    args = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir]
+    args += ["--host", "127.0.0.1", "--port", str(port), *flags]
     proc = subprocess.Popen(
         args,
         stdout=log,
@@ -117,6 +118,22 @@ def stop_group(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
     except ProcessLookupError:
         pass
+
+
+def timed(fn) -> tuple[float, float, object]:
+    """Runs `fn()`; returns (wall s, CPU s of this process over all threads, result)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def dir_bytes(path: str) -> int:
+    """Total size of the files under `path`."""
+    return sum(
+        os.path.getsize(os.path.join(d, f))
+        for d, _, files in os.walk(path)
+        for f in files
+    )
 
 
 def log_tail(path: str, lines: int) -> str:

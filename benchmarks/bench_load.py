@@ -1,0 +1,358 @@
+"""Load test: a real `tensorboard` under bounded concurrent NetViz requests.
+
+Setting (issues 5 and 8): a generated logdir of 100 runs x 5 layers x 500
+steps of NetViz activations in format version 2, written with
+`writer.write_record` (each record: the step JSON of
+`pictures.activations.record` on a (2, 4, 4, 4) array, and its two PNG grids).
+One template run is written and copied; the logdir is cached under `--cache`
+(keyed by its size and the format version) and reused by later runs.
+
+For each `--load_fast` mode it starts `tensorboard --logdir X --host 127.0.0.1
+--port FREE --load_fast=M` (no `--samples_per_plugin`: NetViz's default keeps
+1000 steps per series) in its own process group, waits until `runs` lists every
+run with every layer at its last step, checks that `steps` returns all 500
+steps, sends a short warm-up, primes the plugin's caches (`--prime`: one image
+of every run/layer), then runs `--phases` equal load phases: `--threads`
+clients, each with its own keep-alive connection, for `--duration` seconds,
+each sending GETs drawn with the `--mix` weights from
+
+- `runs`: `data/plugin/netviz/runs` (the whole listing);
+- `steps`: `steps?run&tag` for a random run and layer (500 steps of JSON);
+- `image`: `image?run&tag&step&sample` for a random run, layer, step, sample.
+
+An error is any exception, a status other than 200, a wrong content type or
+an unexpected body. Memory: RSS (summed over tensorboard and the Rust data
+server) after loading, before the phases and after each; peak RSS and VmHWM.
+
+Usage:
+    python benchmarks/bench_load.py [--runs 100] [--layers 5] [--steps 500]
+        [--threads 8] [--duration 30] [--phases 2] [--modes false,true]
+        [--mix runs=1,steps=4,image=15] [--cache /tmp/netviz-load]
+
+Targets: `steps` p99 <= 500 ms on both loaders, 0 errors. Exits 1 if missed.
+The clients share the machine's CPUs with the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import common
+import logdirs
+import tbserver
+
+PROBES, SIZE, CHANNELS = 2, 4, 4
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CONTENT_TYPES = {"runs": "application/json", "steps": "application/json"}
+CONTENT_TYPES["image"] = "image/png"
+ROUTES = ("runs", "steps", "image")
+STEPS_P99_LIMIT_MS = 500.0
+
+
+def path_for(route: str, run: int, layer: int, step: int = 0, sample: int = 0) -> str:
+    if route == "runs":
+        return "/data/plugin/netviz/runs"
+    query = {"run": f"run_{run:03d}/netviz", "tag": f"activations/layer{layer}"}
+    if route == "image":
+        query.update(step=step, sample=sample)
+    return f"/data/plugin/netviz/{route}?{urllib.parse.urlencode(query)}"
+
+
+def check(route: str, status: int, content_type: str | None, body: bytes) -> str | None:
+    """Why a response is wrong, or None."""
+    if status != 200:
+        return f"status {status}: {body[:120]!r}"
+    if content_type != CONTENT_TYPES[route]:
+        return f"content type {content_type!r}"
+    good = body.startswith(PNG_SIGNATURE if route == "image" else b'{"run')
+    return None if good else f"body {body[:60]!r}"
+
+
+def clients(tb, threads: int, next_request, deadline: float | None = None) -> dict:
+    """`threads` keep-alive clients sending `next_request(rng)` -> (route, path)
+    (None: stop) until it stops or `deadline`; returns latencies and errors."""
+    latencies = {r: [] for r in ROUTES}
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        rng = random.Random(index)
+        conn = http.client.HTTPConnection("127.0.0.1", tb.port, timeout=60)
+        while deadline is None or time.monotonic() < deadline:
+            with lock:
+                request = next_request(rng)
+            if request is None:
+                break
+            route, path = request
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                body = response.read()
+                ctype = response.getheader("Content-Type")
+                why = check(route, response.status, ctype, body)
+            except (OSError, http.client.HTTPException) as e:
+                why = f"{type(e).__name__}: {e}"
+                conn.close()  # reconnects on the next request
+            with lock:
+                latencies[route].append(time.perf_counter() - start)
+                if why:
+                    errors.append(f"{path}: {why}")
+        conn.close()
+
+    start = time.perf_counter()
+    pool = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    wall = time.perf_counter() - start
+    routes = {}
+    for r, seconds in latencies.items():
+        ms = [1000 * s for s in seconds]
+        routes[r] = {
+            "requests": len(ms),
+            "per_s": len(ms) / wall,
+            "p50_ms": common.percentile(ms, 50),
+            "p99_ms": common.percentile(ms, 99),
+            "max_ms": max(ms, default=float("nan")),
+        }
+    total = sum(len(v) for v in latencies.values())
+    return {
+        "wall_s": wall,
+        "requests": total,
+        "per_s": total / wall,
+        "errors": len(errors),
+        "error_examples": errors[:10],
+        "routes": routes,
+    }
+
+
+def random_requests(args, weights: dict, seed: int):
+    rng0 = random.Random(seed)
+
+    def next_request(_rng):
+        route = rng0.choices(ROUTES, [weights[r] for r in ROUTES])[0]
+        run, layer = rng0.randrange(args.runs), rng0.randrange(args.layers)
+        step, sample = rng0.randrange(args.steps), rng0.randrange(PROBES)
+        return route, path_for(route, run, layer, step, sample)
+
+    return next_request
+
+
+def run_mode(logdir: str, load_fast: str, args, weights: dict, tmp: str) -> dict:
+    log_path = os.path.join(tmp, f"tensorboard-load_fast={load_fast}.log")
+    with tbserver.TensorBoard(logdir, load_fast, log_path) as tb:
+        try:
+            return _run_mode(tb, args, weights, load_fast)
+        except Exception as e:
+            print(f"load_fast={load_fast}: FAILED: {e}")
+            return {"ok": False, "error": str(e), "log_tail": tb.log_tail(40)}
+
+
+def _run_mode(tb, args, weights: dict, load_fast: str) -> dict:
+    loaded = tbserver.activations_loaded(args.runs, args.layers, args.steps)
+    load_s = tb.wait(loaded, args.load_timeout, every=1.0)
+    print(f"load_fast={load_fast}: {args.runs} runs loaded in {load_s:.1f}s")
+    time.sleep(2)
+    after_load = tb.memory()
+    kept = len(tb.get_json(path_for("steps", args.runs - 1, 0))["steps"])
+    warm = clients(
+        tb,
+        args.threads,
+        random_requests(args, weights, 99),
+        time.monotonic() + args.warmup,
+    )
+    primed = {"requests": 0, "errors": 0}
+    if args.prime:  # one image of every run/layer fills the bounded caches
+        todo = iter(
+            ("image", path_for("image", r, layer))
+            for r in range(args.runs)
+            for layer in range(args.layers)
+        )
+        primed = clients(tb, args.threads, lambda _rng: next(todo, None))
+    time.sleep(2)
+    result = {
+        "ok": True,
+        "load_s": load_s,
+        "steps_kept": kept,
+        "rss_after_load_mb": after_load["rss_mb"],
+        "rss_after_load_by_process_mb": after_load["rss_by_process_mb"],
+        "warmup": {"requests": warm["requests"], "errors": warm["errors"]},
+        "prime": {"requests": primed["requests"], "errors": primed["errors"]},
+        "rss_before_phases_mb": tb.memory()["rss_mb"],
+        "phases": [],
+    }
+    for n in range(args.phases):
+        deadline = time.monotonic() + args.duration
+        phase = clients(tb, args.threads, random_requests(args, weights, n), deadline)
+        time.sleep(2)  # let the last responses and collections settle
+        phase["rss_after_mb"] = tb.memory()["rss_mb"]
+        result["phases"].append(phase)
+        print(
+            f"load_fast={load_fast} phase {n + 1}: {phase['per_s']:.1f} req/s, "
+            f"steps p99 {phase['routes']['steps']['p99_ms']:.0f} ms, "
+            f"{phase['errors']} errors, RSS {phase['rss_after_mb']:.0f} MiB"
+        )
+    result["peak_rss_mb"] = tb.peak_rss_mb
+    result["peak_hwm_mb"] = max(tb.peak_hwm_mb, tb.memory()["hwm_mb"])
+    first, last = result["phases"][0], result["phases"][-1]
+    result["rss_growth_mb"] = last["rss_after_mb"] - first["rss_after_mb"]
+    return result
+
+
+def report(modes: dict, args) -> tuple[str, dict]:
+    """The table (per mode and phase, each route's rate and latency) and targets."""
+    rows, targets = [], {}
+    for mode, result in modes.items():
+        if not result["ok"]:
+            rows.append([mode, "FAILED", *[""] * 7])
+            targets[mode] = {"met": False}
+            continue
+        for n, phase in enumerate(result["phases"], 1):
+            for route in ROUTES:
+                r = phase["routes"][route]
+                rows.append(
+                    [
+                        mode,
+                        n,
+                        route,
+                        r["requests"],
+                        f"{r['per_s']:.1f}",
+                        f"{r['p50_ms']:.1f}",
+                        f"{r['p99_ms']:.1f}",
+                        "",
+                        "",
+                    ]
+                )
+            rows.append(
+                [
+                    mode,
+                    n,
+                    "all",
+                    phase["requests"],
+                    f"{phase['per_s']:.1f}",
+                    "",
+                    "",
+                    phase["errors"],
+                    f"{phase['rss_after_mb']:.0f}",
+                ]
+            )
+        errors = sum(p["errors"] for p in result["phases"])
+        errors += result["warmup"]["errors"] + result["prime"]["errors"]
+        p99 = max(p["routes"]["steps"]["p99_ms"] for p in result["phases"])
+        targets[mode] = {
+            "steps_p99_ms": p99,
+            "limit_ms": STEPS_P99_LIMIT_MS,
+            "errors": errors,
+            "steps_kept": result["steps_kept"],
+            "met": p99 <= STEPS_P99_LIMIT_MS
+            and errors == 0
+            and result["steps_kept"] == args.steps,
+        }
+    headers = ["mode", "phase", "route", "requests", "req/s", "p50 ms", "p99 ms"]
+    return common.table([*headers, "errors", "RSS after MiB"], rows), targets
+
+
+def parse_mix(text: str) -> dict:
+    weights = dict.fromkeys(ROUTES, 0.0)
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if name not in weights:
+            raise SystemExit(f"--mix: unknown route {name!r}; use {', '.join(ROUTES)}")
+        weights[name] = float(value)
+    return weights
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--layers", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds a phase")
+    parser.add_argument("--phases", type=int, default=2)
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds")
+    parser.add_argument("--prime", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--mix", default="runs=1,steps=4,image=15")
+    parser.add_argument("--modes", default="false,true", help="--load_fast values")
+    parser.add_argument("--load_timeout", type=float, default=900.0)
+    parser.add_argument("--cache", default=logdirs.DEFAULT_CACHE)
+    parser.add_argument("--out", default=os.path.join(common.RESULTS, "load.json"))
+    args = parser.parse_args()
+    weights = parse_mix(args.mix)
+
+    # A SIGTERM must still run the `finally` blocks that stop TensorBoard.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    logdir, gen = logdirs.cached_load_test(
+        args.cache, args.runs, args.layers, args.steps, (PROBES, SIZE, SIZE, CHANNELS)
+    )
+    print(
+        f"logdir {logdir}: {args.runs} runs x {args.layers} layers x {args.steps} "
+        f"steps, {gen['bytes'] / 2**20:.0f} MiB, "
+        + ("cached" if gen["cached"] else f"written in {gen['write_s']:.0f}s")
+    )
+    tmp = tempfile.mkdtemp(prefix="netviz-load-")
+    try:
+        modes = {
+            f"load_fast={m}": run_mode(logdir, m, args, weights, tmp)
+            for m in args.modes.split(",")
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    text, targets = report(modes, args)
+    print(f"\n{args.threads} clients x {args.duration:.0f}s a phase, mix {args.mix}")
+    print(text)
+    for mode, t in targets.items():
+        if "steps_p99_ms" not in t:
+            print(f"{mode}: FAILED")
+            continue
+        r = modes[mode]
+        print(
+            f"{mode}: steps p99 {t['steps_p99_ms']:.0f} ms (target <= "
+            f"{STEPS_P99_LIMIT_MS:.0f}), {t['errors']} errors, {t['steps_kept']} of "
+            f"{args.steps} steps kept: {'met' if t['met'] else 'MISSED'}; loaded in "
+            f"{r['load_s']:.0f}s, RSS after load {r['rss_after_load_mb']:.0f} MiB, "
+            f"peak {r['peak_rss_mb']:.0f} MiB, phase 1 -> {len(r['phases'])}: "
+            f"{r['rss_growth_mb']:+.1f} MiB"
+        )
+    common.write_json(
+        args.out,
+        {
+            "benchmark": "load",
+            "setting": {
+                **{k: getattr(args, k) for k in ("runs", "layers", "steps", "threads")},
+                "probes": PROBES,
+                "activation_shape": [SIZE, SIZE, CHANNELS],
+                "phase_s": args.duration,
+                "phases": args.phases,
+                "warmup_s": args.warmup,
+                "prime": args.prime,
+                "mix": weights,
+                "samples_per_plugin": None,
+                "connections": "one keep-alive HTTP/1.1 connection per client thread",
+            },
+            "generate": gen,
+            "modes": modes,
+            "targets": targets,
+            "environment": common.environment(),
+        },
+    )
+    return 0 if all(t["met"] for t in targets.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
