@@ -4,14 +4,21 @@ from setuptools import setup
 
 setup(
     name="tb_netviz",
-    version="0.1.0",
+    version="0.2.0",
     description="TensorBoard plugin: activations, feature visualization, deconvnet and "
     "guided backprop of Keras models while they train.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.9",
-    packages=["tb_netviz", "tb_netviz.methods", "tb_netviz.frontend"],
+    packages=[
+        "tb_netviz",
+        "tb_netviz.loggers",
+        "tb_netviz.methods",
+        "tb_netviz.methods.ascent",
+        "tb_netviz.pictures",
+        "tb_netviz.frontend",
+    ],
     # The browser code lives at the top-level frontend/ folder and ships as
     # tb_netviz/frontend inside the wheel.
     package_dir={"tb_netviz.frontend": "frontend"},
@@ -32,6 +39,6 @@ setup(
         ],
     },
     entry_points={
-        "tensorboard_plugins": ["netviz = tb_netviz.plugin:NetVizPlugin"],
+        "tensorboard_plugins": ["netviz = tb_netviz.plugin:NetVizLoader"],
     },
 )

@@ -4,7 +4,7 @@
 the plugin entry point, and that must not pull in TensorFlow.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["NetVizCallback"]
 
 

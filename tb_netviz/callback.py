@@ -1,24 +1,49 @@
-"""`NetVizCallback`: decides when to visualize and hands results to `summary`.
+"""`NetVizCallback`: decides when to log, and into which file.
 
-It computes nothing itself (that is `methods/`) and knows no log format (that is
-`summary` and `metadata`): it checks the configuration before the first batch,
-schedules each kind by its frequency, writes from the chief worker only, and
-never lets a visualization failure stop training.
+It computes and draws nothing itself (that is the loggers'): it checks the
+configuration before the first batch by building one logger per kind group,
+schedules each group by its frequency within the overhead budget, writes
+from the chief worker only, and never lets a visualization failure stop
+training.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-import warnings
 from collections.abc import Sequence
 
 import keras
 import tensorflow as tf
 
-from tb_netviz import jobs, metadata, pictures
-from tb_netviz.config import check_freq, check_probe, default_layers, is_chief
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz import config, loggers, metadata
+from tb_netviz.budget import OverheadBudget
 from tb_netviz.methods.deconv import METHODS
+
+
+@dataclasses.dataclass(frozen=True)
+class AscentConfig:
+    """The callback's feature-visualization settings (see `AscentLogger`)."""
+
+    layers: tuple[str, ...] | None
+    channels: int | tuple[int, ...]
+    steps: int | None
+    preset: str
+    budget_s: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class DeconvConfig:
+    """The callback's deconvolution settings (see `DeconvLogger`)."""
+
+    layers: tuple[str, ...] | None
+    channels: tuple[int, ...] | None
+    top_k: int
+    methods: str | tuple[str, ...]
+
+
+def _tuple(values):
+    return None if values is None else tuple(values)
 
 
 class NetVizCallback(keras.callbacks.Callback):
@@ -31,8 +56,11 @@ class NetVizCallback(keras.callbacks.Callback):
       layers: the activation layers (chosen by default when `layers=None`).
       input_range: the `(lo, hi)` used for pictures in input space.
       hook_seconds: wall time spent inside this callback's hooks.
-      failures: `(step, kind, layer, message)` for each visualization that failed
-        at run time (training went on, with a warning).
+      failures: a `loggers.Failure(step, kind, layer, message)` for each
+        visualization that failed at run time (training went on, with a
+        warning).
+      deferred: `{group: [step, ...]}` due steps deferred by the overhead
+        budget and not yet made up for.
     """
 
     def __init__(
@@ -49,13 +77,14 @@ class NetVizCallback(keras.callbacks.Callback):
         ascent_channels: int | Sequence[int] = 8,
         ascent_steps: int | None = None,
         ascent_preset: str = "auto",
-        ascent_budget_s: float = 60.0,
+        ascent_budget_s: float | None = 60.0,
         deconv_freq: int = 0,
         deconv_layers: Sequence[str] | None = None,
         deconv_channels: Sequence[int] | None = None,
         deconv_top_k: int = 4,
         deconv_method: str | Sequence[str] = METHODS,
         input_range: tuple[float, float] | None = None,
+        overhead_budget: float | None = 0.25,
     ):
         """Args:
         log_dir: the run's log directory (the same one as
@@ -76,11 +105,11 @@ class NetVizCallback(keras.callbacks.Callback):
         ascent_channels: channel indices, or N for the first N channels (the
           same in every run, so runs compare channel by channel).
         ascent_steps: optimization steps; default the preset's.
-        ascent_preset: "lucid", "distill2017", "yosinski2015", "deepdream",
-          or "auto": "lucid" for inputs of 64 px a side or more, else
-          "yosinski2015" (Lucid's transforms lose on tiny images).
+        ascent_preset: "auto" ("lucid" for inputs of 64 px a side or more,
+          else "yosinski2015"), "lucid", "distill2017", "yosinski2015" or
+          "deepdream".
         ascent_budget_s: seconds for all ascent layers at one step; past it the
-          images reached so far are written, with a warning.
+          images reached so far are written, with a warning. None: no limit.
         deconv_freq: deconvnet / guided-backprop every this many epochs (0: off).
         deconv_layers: layers with spatial output; default `layers`.
         deconv_channels: channel indices for every probe input, or None for
@@ -89,81 +118,125 @@ class NetVizCallback(keras.callbacks.Callback):
         deconv_method: "deconvnet", "guided_backprop" or both (the default).
         input_range: `(lo, hi)` of the model's inputs, to draw and bound
           pictures in input space; None infers it from the probe and prints it.
+        overhead_budget: NetViz's time at most this share of the training time
+          so far; a due feature visualization or deconvolution that would pass
+          it is deferred to the next epoch where it fits (its first due step
+          and the final epoch always run). None turns the budget off.
 
         Raises:
-          ValueError: a frequency or cap that is not a valid integer, or a probe
+          ValueError: a frequency, cap or budget that is not valid, or a probe
             that is a whole dataset.
         """
         super().__init__()
         self.log_dir = str(log_dir).rstrip("/")
-        self.activations_freq = check_freq("activations_freq", activations_freq, False)
+        self.freqs = {
+            "activations": config.check_freq(
+                "activations_freq", activations_freq, False
+            ),
+            "ascent": config.check_freq("ascent_freq", ascent_freq, True),
+            "deconv": config.check_freq("deconv_freq", deconv_freq, True),
+        }
         if update_freq != "epoch":
-            check_freq("update_freq", update_freq, False)
+            config.check_freq("update_freq", update_freq, False)
         self.update_freq = update_freq
-        self.max_channels = check_freq("max_channels", max_channels, False)
-        self.max_tile_size = check_freq("max_tile_size", max_tile_size, False)
-        self.ascent_freq = check_freq("ascent_freq", ascent_freq, True)
-        self.deconv_freq = check_freq("deconv_freq", deconv_freq, True)
+        self.max_channels = config.check_freq("max_channels", max_channels, False)
+        self.max_tile_size = config.check_freq("max_tile_size", max_tile_size, False)
         if isinstance(ascent_channels, int):
-            check_freq("ascent_channels", ascent_channels, False)
-        check_freq("deconv_top_k", deconv_top_k, False)
+            config.check_freq("ascent_channels", ascent_channels, False)
+        config.check_freq("deconv_top_k", deconv_top_k, False)
+        config.check_budget("ascent_budget_s", ascent_budget_s, True)
+        share = config.check_budget("overhead_budget", overhead_budget, True)
         if isinstance(probe, tf.data.Dataset):
             raise ValueError(
                 "probe is a whole tf.data.Dataset; pass one small batch instead, "
                 "e.g. probe=next(iter(dataset))[0][:8]"
             )
         self._probe_arg = probe
-        self._layers_arg = list(layers) if layers is not None else None
-        self._ascent_args = (ascent_layers, ascent_channels, ascent_steps,
-                             ascent_preset, float(ascent_budget_s))  # fmt: skip
-        self._deconv_args = (
-            deconv_layers,
-            deconv_channels,
-            deconv_top_k,
-            deconv_method,
+        self._layers_arg = _tuple(layers)
+        self._ascent = AscentConfig(
+            layers=_tuple(ascent_layers),
+            channels=ascent_channels
+            if isinstance(ascent_channels, int)
+            else tuple(ascent_channels),
+            steps=ascent_steps,
+            preset=ascent_preset,
+            budget_s=ascent_budget_s,
+        )
+        self._deconv = DeconvConfig(
+            layers=_tuple(deconv_layers),
+            channels=_tuple(deconv_channels),
+            top_k=deconv_top_k,
+            methods=deconv_method
+            if isinstance(deconv_method, str)
+            else tuple(deconv_method),
         )
         self.input_range = input_range
         self.layers: list[str] = []
         self.hook_seconds = 0.0
-        self.failures: list[tuple[int, str, str, str]] = []
+        self.budget = OverheadBudget(share)
+        self._own_failures: list[loggers.Failure] = []
         self._writer = None
-        self._jobs: dict[str, object] = {}
+        self._loggers: dict[str, loggers.Logger] = {}
         self._batches = 0
+
+    @property
+    def failures(self) -> list[loggers.Failure]:
+        found = [f for lg in self._loggers.values() for f in lg.failures]
+        return sorted(self._own_failures + found, key=lambda f: f.step)
+
+    @property
+    def deferred(self) -> dict[str, list[int]]:
+        return dict(self.budget.deferred)
 
     # Configuration, checked before the first batch ------------------------------
 
     def on_train_begin(self, logs=None):
         start = time.perf_counter()
+        self.budget.start()
         model = self.model
-        layers_lib.check_backend()
-        probe = check_probe(model, self._probe_arg)
+        probe = config.check_probe(model, self._probe_arg)
         if self._layers_arg is None:
-            self.layers = default_layers(model)
+            self.layers = config.default_layers(model)
             print(f"NetVizCallback: layers=None, showing {', '.join(self.layers)}")
         else:
-            self.layers = self._layers_arg
-        self._jobs = {
-            "activations": jobs.ActivationsJob(
+            self.layers = list(self._layers_arg)
+        if self.input_range is None:
+            self.input_range = config.infer_input_range(probe)
+            if self.freqs["ascent"] or self.freqs["deconv"]:
+                print(
+                    f"NetVizCallback: input_range=None, using {self.input_range} "
+                    "inferred from the probe"
+                )
+        self._loggers = {
+            "probe": loggers.ProbeLogger(model, probe, self.input_range),
+            "activations": loggers.ActivationsLogger(
                 model, probe, self.layers, self.max_channels, self.max_tile_size
-            )
+            ),
         }
-        if (self.ascent_freq or self.deconv_freq) and self.input_range is None:
-            self.input_range = pictures.infer_input_range(probe)
-            print(f"NetVizCallback: input_range=None, using {self.input_range} "
-                  "inferred from the probe")  # fmt: skip
-        if self.ascent_freq:
-            a_layers, channels, steps, preset, budget = self._ascent_args
-            self._jobs["ascent"] = jobs.AscentJob(
-                model, a_layers or self.layers, channels, steps, preset,
-                budget, self.input_range,
-            )  # fmt: skip
-        if self.deconv_freq:
-            d_layers, channels, top_k, method = self._deconv_args
-            self._jobs["deconv"] = jobs.DeconvJob(
-                model, probe, d_layers or self.layers, channels, top_k, method,
-                self.input_range,
-            )  # fmt: skip
-        if is_chief(model):
+        if self.freqs["ascent"]:
+            a = self._ascent
+            self._loggers["ascent"] = loggers.AscentLogger(
+                model,
+                a.layers or self.layers,
+                channels=a.channels,
+                steps=a.steps,
+                preset=a.preset,
+                budget_s=a.budget_s,
+                input_range=self.input_range,
+            )
+        if self.freqs["deconv"]:
+            d = self._deconv
+            self._loggers["deconv"] = loggers.DeconvLogger(
+                model,
+                probe,
+                d.layers or self.layers,
+                channels=d.channels,
+                top_k=d.top_k,
+                methods=d.methods,
+                input_range=self.input_range,
+            )
+        self._logged_probe = False
+        if config.is_chief(model):
             self._writer = tf.summary.create_file_writer(
                 f"{self.log_dir}/{metadata.RUN_SUBDIR}"
             )
@@ -174,17 +247,19 @@ class NetVizCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._batches += 1
         if self.update_freq != "epoch" and self._batches % self.update_freq == 0:
-            self._run(["activations"], self._batches)
+            self._run([("activations", True)], self._batches, final=False)
 
     def on_epoch_end(self, epoch, logs=None):
         step = epoch if self.update_freq == "epoch" else self._batches
-        epoch_freqs = {
-            "activations": self.activations_freq if self.update_freq == "epoch" else 0,
-            "ascent": self.ascent_freq,
-            "deconv": self.deconv_freq,
-        }
-        due = [k for k, f in epoch_freqs.items() if f and (epoch + 1) % f == 0]
-        self._run(due, step)
+        final = epoch + 1 == (self.params or {}).get("epochs")
+        due = []
+        for group, freq in self.freqs.items():
+            if group == "activations" and self.update_freq != "epoch":
+                continue
+            hit = bool(freq) and (epoch + 1) % freq == 0
+            if hit or group in self.budget.deferred:
+                due.append((group, hit))
+        self._run(due, step, final)
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
@@ -193,31 +268,44 @@ class NetVizCallback(keras.callbacks.Callback):
             self._writer = None
             self.hook_seconds += time.perf_counter() - start
 
-    def _run(self, kinds: list[str], step: int) -> None:
-        """Runs the jobs of `kinds` at `step` (chief only) and flushes."""
-        if self._writer is None or not kinds:
+    def _run(self, due, step: int, final: bool) -> None:
+        """Runs the loggers of the due groups at `step` (chief only) and flushes.
+
+        Args:
+          due: `(group, hit)` pairs; `hit` is False for a group that is only
+            making up for a deferred step.
+          step: the step to record.
+          final: the last epoch of the fit (the budget does not apply).
+        """
+        if self._writer is None or not due:
             return
         start = time.perf_counter()
         try:
             with self._writer.as_default():
-                for kind in kinds:
-                    self._jobs[kind].run(step, self._guard)
+                if not self._logged_probe:
+                    self._logged_probe = True
+                    self._loggers["probe"].log(step)
+                for group, hit in due:
+                    self._run_group(group, hit, step, final, start)
             # Flush now: an interrupted fit must leave every written step readable.
             self._writer.flush()
         finally:
             self.hook_seconds += time.perf_counter() - start
 
-    def _guard(self, step: int, kind: str, layer: str, fn, *args):
-        """Returns `fn(*args)`; a failure warns, is recorded and returns None."""
-        try:
-            return fn(*args)
-        except Exception as e:  # training must go on whatever a picture does
-            message = f"{type(e).__name__}: {e}"
-            self.failures.append((step, kind, layer, message))
-            warnings.warn(
-                f"NetViz could not log {kind} of layer {layer!r} at step {step} "
-                f"({message}); training goes on.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            return None
+    def _run_group(self, group: str, hit: bool, step: int, final: bool, start: float):
+        spent = self.hook_seconds + time.perf_counter() - start
+        if not self.budget.allows(group, spent, final):
+            if hit and self.budget.defer(group, step):
+                print(
+                    f"NetVizCallback: {group} deferred at step {step}: it would take "
+                    f"NetViz past {self.budget.share:.0%} of the training time so "
+                    "far; it runs at the next step that fits and at the last "
+                    "epoch (set overhead_budget=None, or a larger share, to run it "
+                    "at every due step)."
+                )
+            return
+        logger = self._loggers[group]
+        made_up = self.budget.deferred.get(group, [])
+        extra = {"deferred_steps": list(made_up)} if made_up else {}
+        logger.log(step, **extra)
+        self.budget.ran(group, logger.seconds)

@@ -1,7 +1,8 @@
-"""The callback's configuration: probe, default layers, frequencies, chief worker.
+"""Configuration checks: probe, default layers, input range, frequencies, chief.
 
-Everything here runs before the first batch, so a mistake stops `fit` with a
-message that says what to do instead of failing later inside TensorFlow.
+Everything here runs before the first batch (or when a logger is built), so a
+mistake stops `fit` with a message that says what to do instead of failing
+later inside TensorFlow.
 """
 
 from __future__ import annotations
@@ -123,3 +124,42 @@ def check_freq(name: str, value: int, allow_zero: bool) -> int:
         what = "an integer >= 0 (0 turns it off)" if allow_zero else "an integer >= 1"
         raise ValueError(f"{name} must be {what}, got {value!r}")
     return value
+
+
+def infer_input_range(probe) -> tuple[float, float]:
+    """Guesses the model's input range from a probe batch.
+
+    Returns the smallest common range that holds the probe: (0, 1), (-1, 1),
+    (0, 255) or (-128, 128), else the probe's own (min, max).
+    """
+    parts = probe if isinstance(probe, (list, tuple)) else [probe]
+    values = np.concatenate([np.asarray(p, np.float64).reshape(-1) for p in parts])
+    values = values[np.isfinite(values)]
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    for a, b in ((0.0, 1.0), (-1.0, 1.0), (0.0, 255.0), (-128.0, 128.0)):
+        if a <= lo and hi <= b:
+            return a, b
+    return (lo, hi) if hi > lo else (lo - 1.0, lo + 1.0)
+
+
+def check_input_range(input_range) -> tuple[float, float]:
+    """Returns `(lo, hi)` as floats, or raises unless finite with lo < hi."""
+    try:
+        lo, hi = (float(v) for v in input_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"input_range must be (lo, hi), got {input_range!r}") from None
+    if not (np.isfinite([lo, hi]).all() and lo < hi):
+        raise ValueError(
+            f"input_range must be finite with lo < hi, got {input_range!r}"
+        )
+    return lo, hi
+
+
+def check_budget(name: str, value: float | None, allow_none: bool) -> float | None:
+    """Returns `value` as a float > 0 (or None when allowed), else raises."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        what = "a number > 0, or None to turn it off" if allow_none else "a number > 0"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return float(value)

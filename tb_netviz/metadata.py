@@ -1,18 +1,24 @@
-"""The NetViz log format: plugin name, version, tag scheme, metadata create/parse.
+"""The NetViz log format: kinds and their groups, tags, versions, create/parse.
 
-Writer (`summary.py`) and reader (`plugin.py`) both import this module; nothing
-else knows a tag string or a JSON key of the summary metadata by heart. It
-imports only the standard library and TensorBoard's protos, so the plugin entry
-point stays light.
+Writer (`writer.py`) and reader (`reader.py`, `plugin.py`) both import this
+module; nothing else knows a tag string or a JSON key of the summary metadata
+by heart. It imports only the standard library and TensorBoard's protos, so
+the plugin entry point stays light.
 
-Format, version 1:
+Format, version 2 (what the writer writes):
 
-* `SummaryMetadata.plugin_data.plugin_name == "netviz"`.
-* `plugin_data.content` is UTF-8 JSON `{"version": 1, "kind": K, "layer": L}`.
-* `data_class == DATA_CLASS_BLOB_SEQUENCE`.
-* Tag `"<kind>/<layer path>"`; the writer's run directory is `<log_dir>/netviz`.
-* Each value is a rank-1 string tensor: element 0 is the step's UTF-8 JSON
-  object, elements 1..n are PNG images.
+* Every series has `SummaryMetadata.plugin_data.plugin_name == "netviz"` and
+  `plugin_data.content` = UTF-8 JSON `{"version": 2, "kind": K, "layer": L,
+  "series": S}`.
+* A record (one kind, one layer, one step) is two series. The step's JSON is
+  a scalar string tensor at tag `<kind>.info/<layer>` (`series: "info"`,
+  `DATA_CLASS_TENSOR`), so one `read_tensors` call returns every step's JSON.
+  Its pictures, if any, are a rank-1 string tensor of PNGs at tag
+  `<kind>/<layer>` (`series: "images"`, `DATA_CLASS_BLOB_SEQUENCE`).
+* The writer's run directory is `<log_dir>/netviz`.
+
+Version 1 (still read): one blob sequence at `<kind>/<layer>` whose element 0
+is the step's JSON and whose elements 1..n are the PNGs.
 """
 
 from __future__ import annotations
@@ -23,40 +29,73 @@ from typing import Any
 from tensorboard.compat.proto import summary_pb2
 
 PLUGIN_NAME = "netviz"
-VERSION = 1
+VERSION = 2
 RUN_SUBDIR = "netviz"
-KINDS = ("activations", "ascent", "deconvnet", "guided_backprop")
+# Every kind a record can have, grouped by what computes them together: one
+# logger per group, one frequency per group in the callback.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "probe": ("probe",),
+    "activations": ("activations",),
+    "ascent": ("ascent",),
+    "deconv": ("deconvnet", "guided_backprop"),
+}
+KINDS = tuple(kind for kinds in GROUPS.values() for kind in kinds)
+SERIES = ("info", "images")
+_INFO_SUFFIX = ".info"
+
+
+def check_kind(kind: str) -> str:
+    """Returns `kind` if it is one of `KINDS`, else raises `ValueError`."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return kind
 
 
 def make_tag(kind: str, layer: str) -> str:
-    """Returns the tag `"<kind>/<layer path>"` for a kind and a layer path."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-    return f"{kind}/{layer}"
+    """The record's tag `"<kind>/<layer path>"` (its images series)."""
+    return f"{check_kind(kind)}/{layer}"
+
+
+def info_tag(kind: str, layer: str) -> str:
+    """The tag of a record's step-JSON series, `"<kind>.info/<layer path>"`."""
+    return f"{check_kind(kind)}{_INFO_SUFFIX}/{layer}"
+
+
+def split_tag(tag: str) -> tuple[str, str] | None:
+    """`(kind, layer)` of a record tag `"<kind>/<layer>"`, or None if it is not one."""
+    kind, sep, layer = tag.partition("/")
+    return (kind, layer) if sep and kind in KINDS and layer else None
 
 
 def create_summary_metadata(
-    kind: str, layer: str, description: str = ""
+    kind: str, layer: str, series: str
 ) -> summary_pb2.SummaryMetadata:
-    """Builds the `SummaryMetadata` proto for one NetViz time series.
+    """Builds the `SummaryMetadata` proto for one NetViz series.
 
     Args:
       kind: one of `KINDS`.
       layer: the layer path, e.g. `"backbone/block1_conv1"`.
-      description: optional Markdown shown by TensorBoard.
+      series: `"info"` (a scalar string tensor of step JSON) or `"images"`
+        (a rank-1 string tensor of PNGs).
 
     Returns:
-      A `SummaryMetadata` with plugin name, JSON content and blob-sequence class.
+      A `SummaryMetadata` with plugin name, JSON content and data class.
     """
-    make_tag(kind, layer)  # validates the kind
-    content = json.dumps({"version": VERSION, "kind": kind, "layer": layer})
+    check_kind(kind)
+    if series not in SERIES:
+        raise ValueError(f"unknown series {series!r}; expected one of {SERIES}")
+    content = {"version": VERSION, "kind": kind, "layer": layer, "series": series}
+    data_class = (
+        summary_pb2.DATA_CLASS_TENSOR
+        if series == "info"
+        else summary_pb2.DATA_CLASS_BLOB_SEQUENCE
+    )
     return summary_pb2.SummaryMetadata(
         display_name=f"{kind} {layer}",
-        summary_description=description,
         plugin_data=summary_pb2.SummaryMetadata.PluginData(
-            plugin_name=PLUGIN_NAME, content=content.encode("utf-8")
+            plugin_name=PLUGIN_NAME, content=json.dumps(content).encode("utf-8")
         ),
-        data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+        data_class=data_class,
     )
 
 
@@ -67,27 +106,27 @@ def parse_plugin_content(content: bytes) -> dict[str, Any]:
       content: the raw bytes of the summary metadata's plugin content.
 
     Returns:
-      A dict with at least the keys `version` (int), `kind` and `layer` (str).
+      A dict with at least `version` (int), `kind`, `layer` and `series` (str;
+      `"v1"` for version-1 content, whose single series holds both).
 
     Raises:
       ValueError: if the content is not UTF-8 JSON of that shape.
     """
-    try:
-        parsed = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"plugin content is not UTF-8 JSON: {e}") from None
-    if not isinstance(parsed, dict):
-        raise ValueError("plugin content is not a JSON object")
+    parsed = _json_object(content, "plugin content")
     version, kind, layer = (parsed.get(k) for k in ("version", "kind", "layer"))
     if not isinstance(version, int) or isinstance(version, bool):
         raise ValueError(f"plugin content has no integer version: {parsed!r}")
     if not isinstance(kind, str) or not isinstance(layer, str):
         raise ValueError(f"plugin content lacks kind or layer: {parsed!r}")
+    if version == 1:
+        parsed["series"] = "v1"
+    elif parsed.get("series") not in SERIES and version <= VERSION:
+        raise ValueError(f"plugin content has no known series: {parsed!r}")
     return parsed
 
 
 def encode_step_info(info: dict[str, Any]) -> bytes:
-    """Encodes a step's JSON object (element 0 of each value) as UTF-8 bytes.
+    """Encodes a step's JSON object as UTF-8 bytes.
 
     Non-finite floats are written as `null` so any JSON parser can read them;
     the step's own `nonfinite` flag says that this happened.
@@ -98,13 +137,17 @@ def encode_step_info(info: dict[str, Any]) -> bytes:
 
 
 def decode_step_info(data: bytes) -> dict[str, Any]:
-    """Decodes element 0 of a value; raises `ValueError` if it is not a JSON object."""
+    """Decodes a step's JSON; raises `ValueError` if it is not a JSON object."""
+    return _json_object(data, "step info")
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
         parsed = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"step info is not UTF-8 JSON: {e}") from None
+        raise ValueError(f"{what} is not UTF-8 JSON: {e}") from None
     if not isinstance(parsed, dict):
-        raise ValueError("step info is not a JSON object")
+        raise ValueError(f"{what} is not a JSON object")
     return parsed
 
 

@@ -8,28 +8,30 @@ loader and remote logdirs alike.
 
 Routes (under `data/plugin/netviz/`), documented in the README's "HTTP API":
 `index.js` and `static/<file>` (the frontend), `runs`, `steps`, `image`.
+
+The entry point is `NetVizLoader`: it sets TensorBoard's sampling hint for
+`netviz` when the user gave none, so every step of an ordinary run is kept
+without a flag.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
-from tensorboard.data import provider
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_netviz import metadata
 from tb_netviz.reader import Reader
 
-logger = logging.getLogger(__name__)
-
-# Without a --samples_per_plugin hint, ask for at most this many steps: the
-# loaders keep fewer by default anyway (10), and `netviz=0` keeps every step.
-_DEFAULT_DOWNSAMPLE = 1000
+# Steps kept per series when the user gave no `--samples_per_plugin netviz=N`:
+# every step of an ordinary run; beyond it the loaders' reservoir sampling
+# keeps memory bounded on a long one (the newest step is always kept).
+# TensorBoard keeps 10 images and 1000 scalars per tag for the same reason.
+DEFAULT_SAMPLES = 1000
 _ALL_STEPS = 2**31 - 1
 _CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
 
@@ -76,8 +78,24 @@ def _int_arg(request, name: str) -> int:
     return int(text)
 
 
+class NetVizLoader(base_plugin.TBLoader):
+    """The `tensorboard_plugins` entry point: fixes the sampling hint, loads the plugin."""
+
+    def fix_flags(self, flags):
+        """Sets `--samples_per_plugin netviz=DEFAULT_SAMPLES` unless given.
+
+        An explicit `netviz=N` (0: every step) wins.
+        """
+        hints = getattr(flags, "samples_per_plugin", None)
+        if isinstance(hints, dict):
+            hints.setdefault(metadata.PLUGIN_NAME, DEFAULT_SAMPLES)
+
+    def load(self, context):
+        return NetVizPlugin(context)
+
+
 class NetVizPlugin(base_plugin.TBPlugin):
-    """Serves NetViz summaries (activations, ascent, deconvolutions) to the panel."""
+    """Serves NetViz records (every kind of `metadata.KINDS`) to the panel."""
 
     plugin_name = metadata.PLUGIN_NAME
 
@@ -86,14 +104,9 @@ class NetVizPlugin(base_plugin.TBPlugin):
         context: TensorBoard's `TBContext`; only `data_provider` and
           `sampling_hints` are used.
         """
-        hint = (context.sampling_hints or {}).get(self.plugin_name)
-        if hint is None:
-            downsample = _DEFAULT_DOWNSAMPLE
-        else:
-            downsample = _ALL_STEPS if hint == 0 else hint
-        self._reader = Reader(context.data_provider, downsample)
+        hint = (context.sampling_hints or {}).get(self.plugin_name, DEFAULT_SAMPLES)
+        self._reader = Reader(context.data_provider, _ALL_STEPS if hint == 0 else hint)
         self._static = _static_files()
-        self._warned: set[tuple[str, str]] = set()
 
     def get_plugin_apps(self):
         return {
@@ -137,110 +150,66 @@ class NetVizPlugin(base_plugin.TBPlugin):
 
     # Data -------------------------------------------------------------------------
 
-    def _series(self, request, run_tag_filter=None) -> dict:
-        """`run -> tag -> (content, series)` for valid tags of known versions."""
-        listing = self._reader.listing(
+    @staticmethod
+    def _where(request) -> tuple:
+        return (
             plugin_util.context(request.environ),
             plugin_util.experiment_id(request.environ),
-            run_tag_filter,
         )
-        result = {}
-        for run, tags in listing.items():
-            for tag, series in tags.items():
-                content = self._content(run, tag, series.plugin_content)
-                if content is not None:
-                    result.setdefault(run, {})[tag] = (content, series)
-        return result
 
-    def _content(self, run: str, tag: str, raw: bytes):
-        """Parses a tag's plugin content; warns once and returns None if unusable."""
-        try:
-            content = metadata.parse_plugin_content(raw)
-        except ValueError as e:
-            return self._warn_once(run, tag, f"unreadable NetViz metadata ({e})")
-        if content["version"] > metadata.VERSION:
-            return self._warn_once(
-                run,
-                tag,
-                f"format version {content['version']} is newer than this reader "
-                f"({metadata.VERSION}); upgrade tb_netviz",
-            )
-        return content
-
-    def _warn_once(self, run: str, tag: str, why: str) -> None:
-        if (run, tag) not in self._warned:
-            self._warned.add((run, tag))
-            logger.warning("netviz: skipping run %r tag %r: %s", run, tag, why)
+    def _record(self, request, run: str, tag: str):
+        """The record of one run and record tag, or a 404."""
+        ctx, experiment = self._where(request)
+        found = self._reader.records(ctx, experiment, run, tag).get(run, {}).get(tag)
+        if found is None or found.main is None:
+            raise errors.NotFoundError(f"no NetViz data for run {run!r}, tag {tag!r}")
+        return found
 
     @wrappers.Request.application
     def _serve_runs(self, request):
         runs = {}
-        for run, tags in sorted(self._series(request).items()):
+        for run, records in sorted(self._reader.records(*self._where(request)).items()):
             kinds = runs.setdefault(run, {})
-            for tag, (content, series) in sorted(tags.items()):
-                kinds.setdefault(content["kind"], {})[content["layer"]] = {
+            for tag, record in sorted(records.items()):
+                main = record.main
+                if main is None:
+                    continue
+                images = record.images
+                samples = images.max_length if images is not None else 0
+                kinds.setdefault(record.kind, {})[record.layer] = {
                     "tag": tag,
-                    "max_step": series.max_step,
-                    "max_wall_time": series.max_wall_time,
-                    "samples": max(series.max_length - 1, 0),
+                    "max_step": main.max_step,
+                    "max_wall_time": main.max_wall_time,
+                    # Version 1 keeps the step JSON in element 0.
+                    "samples": max(samples - (record.version == 1), 0),
                 }
         return http_util.Respond(request, {"runs": runs}, "application/json")
-
-    def _steps(self, request, run: str, tag: str) -> dict:
-        """`{step: BlobSequenceDatum}` of one run/tag, or a 404."""
-        only = provider.RunTagFilter(runs=[run], tags=[tag])
-        found = self._series(request, only).get(run, {}).get(tag)
-        if found is None:
-            raise errors.NotFoundError(f"no NetViz data for run {run!r}, tag {tag!r}")
-        return self._reader.steps(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
-            found[1],
-        )
 
     @wrappers.Request.application
     def _serve_steps(self, request):
         run, tag = _arg(request, "run"), _arg(request, "tag")
-        data = list(self._steps(request, run, tag).values())
-        keys = [d.values[0].blob_key for d in data if d.values]
-        texts = iter(
-            self._reader.info_texts(plugin_util.context(request.environ), keys)
-        )
-        entries = []
-        for datum in data:
-            entry = {
-                "step": datum.step,
-                "wall_time": datum.wall_time,
-                "samples": max(len(datum.values) - 1, 0),
-            }
-            text = (
-                next(texts) if datum.values else ValueError("the step holds no values")
-            )
-            if not isinstance(text, str):
-                entry["error"] = f"unreadable step JSON: {text}"
-                text = "null"
-            entries.append(f'{json.dumps(entry)[:-1]}, "info": {text}}}')
-        # Built as text: `Respond` would otherwise walk the whole body in
-        # `json_util.Cleanse` (~30 ms for 200 steps); every info is finite JSON.
+        record = self._record(request, run, tag)
+        ctx, experiment = self._where(request)
+        steps = self._reader.steps_text(ctx, experiment, run, tag, record)
         head = json.dumps({"run": run, "tag": tag})[:-1]
-        body = f'{head}, "steps": [{", ".join(entries)}]}}'
-        return http_util.Respond(request, body, "application/json")
+        return http_util.Respond(
+            request, f'{head}, "steps": {steps}}}', "application/json"
+        )
 
     @wrappers.Request.application
     def _serve_image(self, request):
         run, tag = _arg(request, "run"), _arg(request, "tag")
         step, sample = _int_arg(request, "step"), _int_arg(request, "sample")
-        datum = self._steps(request, run, tag).get(step)
+        record = self._record(request, run, tag)
+        ctx, experiment = self._where(request)
+        datum = self._reader.blob_keys(ctx, experiment, run, tag, record).get(step)
         if datum is None:
             raise errors.NotFoundError(f"run {run!r} tag {tag!r} has no step {step}")
-        if sample + 1 >= len(datum.values):
+        index = sample + (record.version == 1)  # version 1: element 0 is JSON
+        if index >= len(datum.values):
+            count = len(datum.values) - (record.version == 1)
             raise errors.NotFoundError(
-                f"step {step} has {max(len(datum.values) - 1, 0)} images; "
-                f"sample {sample} does not exist"
+                f"step {step} has {max(count, 0)} images; sample {sample} does not exist"
             )
-        blob = self._reader.blob(
-            plugin_util.context(request.environ), datum.values[sample + 1].blob_key
-        )
+        blob = self._reader.blob(ctx, datum.values[index].blob_key)
         return http_util.Respond(request, blob, "image/png")

@@ -1,23 +1,26 @@
-"""Cached reads of NetViz data through TensorBoard's data provider.
+"""Cached reads of NetViz records through TensorBoard's data provider.
 
 Only the standard library and numpy-free `tensorboard.*` (this is imported by
-the plugin entry point). Three caches, all bounded, keep the HTTP routes fast:
+the plugin entry point). A record tag `<kind>/<layer>` stands for the two
+series of format version 2 (step JSON as tensors, images as blobs) or the one
+blob series of version 1 (JSON in element 0). All caches are bounded:
 
-* the unfiltered listing, for `_LISTING_TTL_S`: the Python loader scans every
-  event of every tag to answer it (~90 ms for 50 runs x 3 tags x 200 steps),
-  and the loaders only reload every 5 s anyway;
-* each run/tag's step list, while the series' (max_step, max_wall_time,
-  max_length) is unchanged: an image then costs one `read_blob`;
-* each step's JSON (element 0) as compact text, by blob key. Missing ones are
-  read concurrently: the Rust data server answers each `read_blob` after
-  ~45 ms on loopback, so 200 in a row would take ~9 s.
+* the listing, for `_LISTING_TTL_S`: the Python loader scans every event of
+  every tag to answer it, and the loaders only reload every 5 s anyway;
+* each record's steps as response text, while its series is unchanged: one
+  `read_tensors` call for all steps of a version-2 record (version 1 needs a
+  `read_blob` per step, read concurrently);
+* each record's blob keys, while its series is unchanged: an image then
+  costs one `read_blob`.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
+import dataclasses
 import json
+import logging
 import threading
 import time
 
@@ -26,12 +29,11 @@ from tensorboard.data import provider
 
 from tb_netviz import metadata
 
+logger = logging.getLogger(__name__)
+
 _LISTING_TTL_S = 2.0
-# Step lists are bounded by their total number of steps, not their count: with
-# `--samples_per_plugin netviz=0` one list can hold any number of steps, each
-# costing ~0.5-0.8 KB (blob keys and their objects).
+# Cached series are bounded by their total number of steps, not their count.
 _SERIES_CACHE_STEPS = 100_000
-_INFO_CACHE_SIZE = 4096
 _READ_WORKERS = 8
 
 
@@ -61,8 +63,33 @@ class _LRU:
                 self._weight -= self._data.popitem(last=False)[1][1]
 
 
+@dataclasses.dataclass
+class Record:
+    """One run's series of one kind and layer.
+
+    Attributes:
+      kind, layer, version: from the series' plugin content.
+      info: the step-JSON series (version 2), else None.
+      images: the blob series (images; version 1: JSON and images), or None.
+    """
+
+    kind: str
+    layer: str
+    version: int
+    info: object = None
+    images: object = None
+
+    @property
+    def main(self):
+        """The series that lists the record's steps."""
+        return self.info if self.info is not None else self.images
+
+    def signature(self, series) -> tuple:
+        return (series.max_step, series.max_wall_time, getattr(series, "max_length", 0))
+
+
 class Reader:
-    """Reads listings, step lists, step JSON and blobs for one plugin instance."""
+    """Reads listings, steps and blobs for one plugin instance."""
 
     def __init__(self, data_provider, downsample: int):
         """Args:
@@ -70,35 +97,147 @@ class Reader:
         downsample: at most this many steps per series are read.
         """
         self._provider, self._downsample = data_provider, downsample
-        self._listing: tuple | None = None  # (time, experiment, listing)
-        self._series = _LRU(_SERIES_CACHE_STEPS)
-        self._infos = _LRU(_INFO_CACHE_SIZE)
+        self._listing: tuple | None = None  # (time, experiment, records)
+        self._steps = _LRU(_SERIES_CACHE_STEPS)
+        self._keys = _LRU(_SERIES_CACHE_STEPS)
+        self._warned: set[tuple[str, str]] = set()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             _READ_WORKERS, thread_name_prefix="netviz-read"
         )
 
-    def listing(self, ctx, experiment: str, run_tag_filter=None) -> dict:
-        """`{run: {tag: BlobSequenceTimeSeries}}` of NetViz data."""
+    # Listing -----------------------------------------------------------------
+
+    def records(
+        self, ctx, experiment: str, run: str | None = None, tag: str | None = None
+    ):
+        """`{run: {record tag: Record}}`, all runs or one run's one record tag."""
         cached = self._listing
-        unfiltered = run_tag_filter is None
         fresh = cached and time.monotonic() - cached[0] < _LISTING_TTL_S
-        if unfiltered and fresh and cached[1] == experiment:
+        if run is None and fresh and cached[1] == experiment:
             return cached[2]
-        result = self._provider.list_blob_sequences(
-            ctx,
-            experiment_id=experiment,
-            plugin_name=metadata.PLUGIN_NAME,
-            run_tag_filter=run_tag_filter,
+        if run is None:
+            tensor_filter = blob_filter = None
+        else:
+            split = metadata.split_tag(tag)
+            info = [metadata.info_tag(*split)] if split else []
+            tensor_filter = provider.RunTagFilter(runs=[run], tags=info)
+            blob_filter = provider.RunTagFilter(runs=[run], tags=[tag])
+        kw = dict(experiment_id=experiment, plugin_name=metadata.PLUGIN_NAME)
+        tensors = self._provider.list_tensors(ctx, run_tag_filter=tensor_filter, **kw)
+        blobs = self._provider.list_blob_sequences(
+            ctx, run_tag_filter=blob_filter, **kw
         )
-        if unfiltered:
+        result: dict[str, dict[str, Record]] = {}
+        for listing in (tensors, blobs):
+            for run_name, tags in listing.items():
+                for series_tag, series in tags.items():
+                    self._add(result, run_name, series_tag, series)
+        if run is None:
             self._listing = (time.monotonic(), experiment, result)
         return result
 
-    def steps(self, ctx, experiment: str, run: str, tag: str, series) -> dict:
-        """`{step: BlobSequenceDatum}` in step order for one listed series."""
+    def _add(self, result: dict, run: str, tag: str, series) -> None:
+        try:
+            content = metadata.parse_plugin_content(series.plugin_content)
+        except ValueError as e:
+            return self._warn_once(run, tag, f"unreadable NetViz metadata ({e})")
+        if content["version"] > metadata.VERSION:
+            return self._warn_once(
+                run,
+                tag,
+                f"format version {content['version']} is newer than this reader "
+                f"({metadata.VERSION}); upgrade tb_netviz",
+            )
+        kind, layer = content["kind"], content["layer"]
+        if kind not in metadata.KINDS:
+            return self._warn_once(run, tag, f"unknown kind {kind!r}")
+        key = metadata.make_tag(kind, layer)
+        record = result.setdefault(run, {}).setdefault(
+            key, Record(kind, layer, content["version"])
+        )
+        if content["series"] == "info":
+            record.info = series
+        else:
+            record.images = series
+
+    def _warn_once(self, run: str, tag: str, why: str) -> None:
+        if (run, tag) not in self._warned:
+            self._warned.add((run, tag))
+            logger.warning("netviz: skipping run %r tag %r: %s", run, tag, why)
+
+    # Steps -------------------------------------------------------------------
+
+    def steps_text(
+        self, ctx, experiment: str, run: str, tag: str, record: Record
+    ) -> str:
+        """The JSON list of `{"step", "wall_time", "samples", "info"}` as text.
+
+        Built as text: TensorBoard's `Respond` would otherwise walk the whole
+        body in `json_util.Cleanse`; every info is re-encoded as finite JSON
+        (a hand-made log may hold NaN literals, which browsers reject).
+        """
         key = (experiment, run, tag)
-        signature = (series.max_step, series.max_wall_time, series.max_length)
-        hit = self._series.get(key)
+        signature = record.signature(record.main)
+        hit = self._steps.get(key)
+        if hit is not None and hit[0] == signature:
+            return hit[1]
+        if record.info is not None:
+            entries = self._entries_v2(ctx, experiment, run, tag, record)
+        else:
+            entries = self._entries_v1(ctx, experiment, run, tag, record)
+        text = f"[{', '.join(entries)}]"
+        self._steps.put(key, (signature, text), weight=max(len(entries), 1))
+        return text
+
+    def _entries_v2(self, ctx, experiment, run, tag, record) -> list[str]:
+        info_tag = metadata.info_tag(record.kind, record.layer)
+        data = self._provider.read_tensors(
+            ctx,
+            experiment_id=experiment,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=self._downsample,
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[info_tag]),
+        )
+        entries = []
+        for datum in data.get(run, {}).get(info_tag, []):
+            try:
+                info = metadata.decode_step_info(datum.numpy.item())
+                text, samples = _finite_json(info), info.get("samples", 0)
+            except (ValueError, AttributeError) as e:
+                text, samples = e, 0
+            entries.append(_entry(datum.step, datum.wall_time, samples, text))
+        return entries
+
+    def _entries_v1(self, ctx, experiment, run, tag, record) -> list[str]:
+        data = self.blob_keys(ctx, experiment, run, tag, record)
+        keys = [d.values[0].blob_key for d in data.values() if d.values]
+        read = lambda key: self._info_v1(ctx, key)  # noqa: E731
+        texts = iter(self._pool.map(read, keys) if len(keys) > 1 else map(read, keys))
+        entries = []
+        for datum in data.values():
+            empty = ValueError("the step holds no values")
+            text = next(texts) if datum.values else empty
+            samples = max(len(datum.values) - 1, 0)
+            entries.append(_entry(datum.step, datum.wall_time, samples, text))
+        return entries
+
+    def _info_v1(self, ctx, key: str):
+        try:
+            return _finite_json(metadata.decode_step_info(self.blob(ctx, key)))
+        except (ValueError, errors.NotFoundError) as e:
+            return e
+
+    # Images ------------------------------------------------------------------
+
+    def blob_keys(
+        self, ctx, experiment: str, run: str, tag: str, record: Record
+    ) -> dict:
+        """`{step: BlobSequenceDatum}` of the record's blob series, in step order."""
+        if record.images is None:
+            return {}
+        key = (experiment, run, tag)
+        signature = record.signature(record.images)
+        hit = self._keys.get(key)
         if hit is not None and hit[0] == signature:
             return hit[1]
         data = self._provider.read_blob_sequences(
@@ -109,7 +248,7 @@ class Reader:
             run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
         )
         by_step = {d.step: d for d in data.get(run, {}).get(tag, [])}
-        self._series.put(key, (signature, by_step), weight=max(len(by_step), 1))
+        self._keys.put(key, (signature, by_step), weight=max(len(by_step), 1))
         return by_step
 
     def blob(self, ctx, key: str) -> bytes:
@@ -121,27 +260,15 @@ class Reader:
         except Exception as e:  # a broken log must not become a 500
             raise errors.NotFoundError(f"blob unreadable: {e}") from None
 
-    def _info_text(self, ctx, key: str):
-        """Element 0 as compact JSON text, or the exception that prevented it."""
-        text = self._infos.get(key)
-        if text is None:
-            try:
-                info = metadata.decode_step_info(self.blob(ctx, key))
-                # A hand-made log may hold NaN literals, which browsers reject.
-                text = json.dumps(info, separators=(",", ":"), allow_nan=False)
-            except (ValueError, errors.NotFoundError) as e:
-                return e
-            self._infos.put(key, text)
-        return text
 
-    def info_texts(self, ctx, keys: list[str]) -> list:
-        """The step JSON text (or an exception) for each blob key, read concurrently."""
-        texts = [self._infos.get(k) for k in keys]
-        missing = [i for i, text in enumerate(texts) if text is None]
-        read = lambda i: self._info_text(ctx, keys[i])  # noqa: E731
-        found = (
-            self._pool.map(read, missing) if len(missing) > 1 else map(read, missing)
-        )
-        for i, text in zip(missing, found):
-            texts[i] = text
-        return texts
+def _finite_json(info: dict) -> str:
+    return json.dumps(info, separators=(",", ":"), allow_nan=False)
+
+
+def _entry(step: int, wall_time: float, samples, text) -> str:
+    """One step's JSON text; `text` is the info's JSON, or the error reading it."""
+    entry = {"step": step, "wall_time": wall_time, "samples": samples}
+    if not isinstance(text, str):
+        entry["error"] = f"unreadable step JSON: {text}"
+        text = "null"
+    return f'{json.dumps(entry)[:-1]}, "info": {text}}}'

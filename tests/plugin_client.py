@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from tensorboard.backend import application
 from tensorboard.backend.event_processing import data_ingester
 from tensorboard.backend.event_processing import data_provider as dp
@@ -9,7 +11,7 @@ from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
 from tensorboard.plugins import base_plugin
 from werkzeug import test as werkzeug_test
 
-from tb_netviz.plugin import NetVizPlugin
+from tb_netviz.plugin import NetVizLoader
 
 PREFIX = "/data/plugin/netviz"
 
@@ -20,8 +22,12 @@ def make_client(logdir: str, samples_per_plugin: dict | None = None):
     Args:
       logdir: folder of runs.
       samples_per_plugin: like `--samples_per_plugin`; `{"netviz": 0}` keeps all.
+        NetViz's own default is added as `tensorboard` adds it (`fix_flags`).
     """
-    hints = samples_per_plugin or {}
+    flags = argparse.Namespace(samples_per_plugin=dict(samples_per_plugin or {}))
+    loader = NetVizLoader()
+    loader.fix_flags(flags)
+    hints = flags.samples_per_plugin
     # The same reservoir sizes as `tensorboard --logdir` (LocalDataIngester).
     multiplexer = pem.EventMultiplexer(
         size_guidance=data_ingester.DEFAULT_SIZE_GUIDANCE,
@@ -36,6 +42,6 @@ def make_client(logdir: str, samples_per_plugin: dict | None = None):
         multiplexer=multiplexer,
         sampling_hints=hints,
     )
-    plugin = NetVizPlugin(context)
+    plugin = loader.load(context)
     app = application.TensorBoardWSGI([plugin], data_provider=provider)
     return werkzeug_test.Client(app), plugin

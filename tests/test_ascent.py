@@ -19,11 +19,8 @@ from tb_netviz.methods import (
     feature_visualization,
     feature_visualization_result,
     layer_activations,
-    objectives,
-    presets,
-    transforms,
 )
-from tb_netviz.methods.ascent import FeatureVisualizer
+from tb_netviz.methods.ascent import FeatureVisualizer, objectives, presets, transforms
 
 PRESETS = sorted(presets.PRESETS)
 
@@ -162,18 +159,23 @@ def test_deepdream_starts_from_the_given_images(cnn):
 
 
 def test_settings_are_json_and_pixel_amounts_scale_with_size(cnn):
-    result = feature_visualization_result(cnn, "conv2", [0], steps=1, tv=0.1, jitter=3)
+    result = feature_visualization_result(
+        cnn, "conv2", [0], steps=1, tv=0.1, jitter=3, preset="lucid"
+    )
     s = json.loads(json.dumps(result.settings))
     assert (s["preset"], s["layer"], s["objective"], s["seed"]) == (
-        "lucid", "conv2", "channel", 0,
-    )  # fmt: skip
+        "lucid",
+        "conv2",
+        "channel",
+        0,
+    )
     assert (s["pad"], s["jitter2"], s["jitter"], s["tv"]) == (2, 0, 3, 0.1)
     assert s["size"] == [16, 16] and s["steps_done"] == 1 and s["recipe_size"] == 128
     any_size = keras.Sequential(
         [keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3)]
     )
     big = FeatureVisualizer(any_size, any_size.layers[0].name, preset="lucid")
-    assert big.size == (128, 128) and big.settings["pad"] == 12
+    assert big.size == (128, 128) and big.settings.pad == 12
 
 
 def test_budget_stops_early_and_says_so(cnn):

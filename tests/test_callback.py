@@ -9,19 +9,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from logs import read_records
 from models import compiled, data, nested_cnn, small_cnn
 from tensorboard.backend.event_processing import event_accumulator
 
 from tb_netviz import NetVizCallback, metadata
-
-
-def read_back(run_dir: str) -> dict[str, list[int]]:
-    """Returns `{tag: [steps]}` of every tensor in one run directory."""
-    acc = event_accumulator.EventAccumulator(
-        run_dir, size_guidance={event_accumulator.TENSORS: 0}
-    )
-    acc.Reload()
-    return {tag: [e.step for e in acc.Tensors(tag)] for tag in acc.Tags()["tensors"]}
 
 
 def test_fit_two_epochs_writes_exactly_the_chosen_tags(tmp_path):
@@ -30,10 +22,11 @@ def test_fit_two_epochs_writes_exactly_the_chosen_tags(tmp_path):
     log_dir = str(tmp_path / "run")
     cb = NetVizCallback(log_dir, probe=x[:4], layers=["conv1", "conv2", "logits"])
     model.fit(x, y, epochs=2, batch_size=16, callbacks=[cb], verbose=0)
-    assert read_back(f"{log_dir}/netviz") == {
+    assert read_records(f"{log_dir}/netviz") == {
         "activations/conv1": [0, 1],
         "activations/conv2": [0, 1],
         "activations/logits": [0, 1],
+        "probe/input": [0],
     }
     files = sorted(
         os.path.relpath(f, log_dir)
@@ -54,15 +47,21 @@ def test_shares_log_dir_with_keras_tensorboard(tmp_path):
     ]
     compiled(small_cnn()).fit(x, y, epochs=2, callbacks=callbacks, verbose=0)
     assert sorted(os.listdir(log_dir)) == ["netviz", "train"]
-    assert read_back(f"{log_dir}/netviz") == {"activations/conv1": [0, 1]}
-    assert "activations/conv1" not in read_back(f"{log_dir}/train")
+    assert read_records(f"{log_dir}/netviz") == {
+        "activations/conv1": [0, 1],
+        "probe/input": [0],
+    }
+    assert "activations/conv1" not in read_records(f"{log_dir}/train")
 
 
 def test_update_freq_in_batches_uses_the_batch_count_as_step(tmp_path):
     x, y = data(64)
     cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv2"], update_freq=3)
     compiled(small_cnn()).fit(x, y, epochs=2, batch_size=16, callbacks=[cb], verbose=0)
-    assert read_back(f"{tmp_path}/netviz") == {"activations/conv2": [3, 6]}
+    assert read_records(f"{tmp_path}/netviz") == {
+        "activations/conv2": [3, 6],
+        "probe/input": [3],
+    }
 
 
 def test_activations_freq_every_second_epoch(tmp_path):
@@ -71,7 +70,10 @@ def test_activations_freq_every_second_epoch(tmp_path):
         str(tmp_path), probe=x[:2], layers=["conv1"], activations_freq=2
     )
     compiled(small_cnn()).fit(x, y, epochs=4, callbacks=[cb], verbose=0)
-    assert read_back(f"{tmp_path}/netviz") == {"activations/conv1": [1, 3]}
+    assert read_records(f"{tmp_path}/netviz") == {
+        "activations/conv1": [1, 3],
+        "probe/input": [1],
+    }
 
 
 def test_default_layers_are_first_and_last_conv(tmp_path, capsys):
@@ -89,9 +91,10 @@ def test_nested_model_layers_by_path(tmp_path):
     layers = ["backbone/block1_conv1", "probs"]
     cb = NetVizCallback(str(tmp_path), probe=x[:3], layers=layers)
     model.fit(x, y % 3, epochs=1, callbacks=[cb], verbose=0)
-    assert set(read_back(f"{tmp_path}/netviz")) == {
+    assert set(read_records(f"{tmp_path}/netviz")) == {
         "activations/backbone/block1_conv1",
         "activations/probs",
+        "probe/input",
     }
 
 
@@ -133,7 +136,10 @@ def test_probe_from_a_dataset_batch_and_whole_dataset(tmp_path):
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
     cb = NetVizCallback(str(tmp_path), probe=next(iter(ds)), layers=["conv1"])
     compiled(small_cnn()).fit(ds, epochs=1, callbacks=[cb], verbose=0)
-    assert read_back(f"{tmp_path}/netviz") == {"activations/conv1": [0]}
+    assert read_records(f"{tmp_path}/netviz") == {
+        "activations/conv1": [0],
+        "probe/input": [0],
+    }
     with pytest.raises(ValueError, match="whole tf.data.Dataset; pass one small batch"):
         NetVizCallback(str(tmp_path), probe=ds)
 
@@ -154,18 +160,15 @@ def test_bad_frequencies(kwargs, message):
 
 
 def test_runtime_failure_warns_records_and_training_goes_on(tmp_path, monkeypatch):
-    from tb_netviz import summary
+    from tb_netviz import writer
 
-    calls = []
-
-    def broken(layer, *args):
-        calls.append(layer)
+    def broken(kind, layer, *args):
         if layer == "conv1":
             raise RuntimeError("disk full")
-        return original(layer, *args)
+        return original(kind, layer, *args)
 
-    original = summary.activation_arrays
-    monkeypatch.setattr(summary, "activation_arrays", broken)
+    original = writer.write_record
+    monkeypatch.setattr(writer, "write_record", broken)
     x, y = data()
     cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1", "conv2"])
     with pytest.warns(
@@ -178,7 +181,10 @@ def test_runtime_failure_warns_records_and_training_goes_on(tmp_path, monkeypatc
         (1, "activations", "conv1"),
     ]
     assert "disk full" in cb.failures[0][3]
-    assert read_back(f"{tmp_path}/netviz") == {"activations/conv2": [0, 1]}
+    assert read_records(f"{tmp_path}/netviz") == {
+        "activations/conv2": [0, 1],
+        "probe/input": [0],
+    }
 
 
 def test_written_values_follow_the_log_format(tmp_path):
@@ -187,14 +193,22 @@ def test_written_values_follow_the_log_format(tmp_path):
     compiled(small_cnn()).fit(x, y, epochs=1, callbacks=[cb], verbose=0)
     acc = event_accumulator.EventAccumulator(f"{tmp_path}/netviz")
     acc.Reload()
-    md = acc.SummaryMetadata("activations/conv2")
-    assert metadata.parse_plugin_content(md.plugin_data.content) == {
-        "version": 1,
-        "kind": "activations",
-        "layer": "conv2",
-    }
-    value = tf.make_ndarray(acc.Tensors("activations/conv2")[0].tensor_proto)
-    assert value.shape == (4,)
-    info = metadata.decode_step_info(value[0])
+    for tag, series in (
+        ("activations/conv2", "images"),
+        ("activations.info/conv2", "info"),
+    ):
+        md = acc.SummaryMetadata(tag)
+        assert metadata.parse_plugin_content(md.plugin_data.content) == {
+            "version": 2,
+            "kind": "activations",
+            "layer": "conv2",
+            "series": series,
+        }
+    images = tf.make_ndarray(acc.Tensors("activations/conv2")[0].tensor_proto)
+    assert images.shape == (3,)
+    assert all(v.startswith(b"\x89PNG") for v in images)
+    info_value = tf.make_ndarray(acc.Tensors("activations.info/conv2")[0].tensor_proto)
+    assert info_value.shape == ()
+    info = metadata.decode_step_info(info_value.item())
     assert info["samples"] == 3 and info["channels"] == list(range(16))
-    assert all(v.startswith(b"\x89PNG") for v in value[1:])
+    assert info["seconds"] > 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from logs import read_records
 from models import compiled, data, small_cnn
 from plugin_client import PREFIX, make_client
-from test_callback import read_back
 
 from tb_netviz import NetVizCallback
 
@@ -29,12 +29,13 @@ def test_every_kind_on_its_own_frequency(tmp_path):
     compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
     assert cb.failures == []
     assert cb.input_range == (0.0, 1.0)
-    assert read_back(f"{tmp_path}/netviz") == {
+    assert read_records(f"{tmp_path}/netviz") == {
         "activations/conv1": [1],
         "activations/conv2": [1],
         "ascent/conv2": [0, 1],
         "deconvnet/conv1": [1],
         "guided_backprop/conv1": [1],
+        "probe/input": [0],
     }
     client = make_client(str(tmp_path))[0]
     steps = client.get(
@@ -59,8 +60,15 @@ def test_every_kind_on_its_own_frequency(tmp_path):
 
 def test_default_ascent_channels_are_the_first_n_at_every_step(tmp_path):
     x, y = data()
-    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1"], ascent_freq=1,
-                        ascent_steps=2, ascent_channels=3)  # fmt: skip
+    cb = NetVizCallback(
+        str(tmp_path),
+        probe=x[:2],
+        layers=["conv1"],
+        ascent_freq=1,
+        ascent_steps=2,
+        ascent_channels=3,
+        overhead_budget=None,  # every due step, whatever it costs
+    )
     compiled(small_cnn()).fit(x, y, epochs=3, callbacks=[cb], verbose=0)
     client = make_client(str(tmp_path))[0]
     steps = client.get(
@@ -107,15 +115,16 @@ def test_kind_configuration_errors(tmp_path, kwargs, message):
 
 
 def test_runtime_failure_in_ascent_does_not_stop_training(tmp_path, monkeypatch):
-    from tb_netviz import summary
+    from tb_netviz.pictures import ascent
 
     def broken(*args, **kwargs):
         raise MemoryError("out of memory")
 
-    monkeypatch.setattr(summary, "feature_visualization_result", broken)
+    monkeypatch.setattr(ascent, "record", broken)
     x, y = data()
-    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1"], ascent_freq=1,
-                        ascent_steps=2)  # fmt: skip
+    cb = NetVizCallback(
+        str(tmp_path), probe=x[:2], layers=["conv1"], ascent_freq=1, ascent_steps=2
+    )
     with pytest.warns(RuntimeWarning, match="could not log ascent of layer 'conv1'"):
         history = compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
     assert len(history.history["loss"]) == 2
@@ -123,4 +132,7 @@ def test_runtime_failure_in_ascent_does_not_stop_training(tmp_path, monkeypatch)
         (0, "ascent", "conv1"),
         (1, "ascent", "conv1"),
     ]
-    assert read_back(f"{tmp_path}/netviz") == {"activations/conv1": [0, 1]}
+    assert read_records(f"{tmp_path}/netviz") == {
+        "activations/conv1": [0, 1],
+        "probe/input": [0],
+    }

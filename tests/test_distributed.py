@@ -8,8 +8,8 @@ import pathlib
 import subprocess
 import sys
 
+from logs import read_records
 from tb_process import free_port
-from test_callback import read_back
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -30,9 +30,10 @@ def test_mirrored_strategy_on_two_logical_cpus_writes_one_copy(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "DONE mirrored" in done.stdout
-    assert read_back(f"{log_dir}/netviz") == {
+    assert read_records(f"{log_dir}/netviz") == {
         "activations/conv1": [0, 1],
         "activations/conv2": [0, 1],
+        "probe/input": [0],
     }
     assert len(os.listdir(f"{log_dir}/netviz")) == 1
 
@@ -64,8 +65,9 @@ def test_multi_worker_only_the_chief_writes(tmp_path):
     for proc, (out, err) in zip(procs, outputs):
         assert proc.returncode == 0, err[-3000:]
         assert "DONE multiworker" in out
-    assert read_back(str(tmp_path / "worker0" / "netviz")) == {
+    assert read_records(str(tmp_path / "worker0" / "netviz")) == {
         "activations/conv1": [0, 1],
         "activations/conv2": [0, 1],
+        "probe/input": [0],
     }
     assert not (tmp_path / "worker1").exists()

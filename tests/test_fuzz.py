@@ -26,6 +26,7 @@ import threading
 import urllib.parse
 from pathlib import Path
 
+import logs
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -36,7 +37,7 @@ from werkzeug import test as werkzeug_test
 from werkzeug import wrappers
 
 import tb_netviz
-from tb_netviz import metadata, summary
+from tb_netviz import metadata
 from tb_netviz import reader as reader_module
 
 MIN_REQUESTS = 5000
@@ -90,7 +91,7 @@ def _forbidden_chunks() -> list[bytes]:
     files = [
         root / "plugin.py",
         root / "metadata.py",
-        root / "summary.py",
+        root / "writer.py",
         root.parent / "setup.py",
         Path(__file__),
         Path("/etc/passwd"),
@@ -112,38 +113,29 @@ FORBIDDEN = _forbidden_chunks()
 
 def _write_netviz(path: str, layers: dict, steps, samples: int) -> None:
     rng = np.random.default_rng(0)
-    writer = tf.summary.create_file_writer(path)
-    with writer.as_default():
+    with logs.event_writer(path):
         for step in steps:
             acts = rng.normal(size=(samples, 6, 5, 3)).astype(np.float32)
             for layer, rank in layers.items():
                 x = acts if rank == 4 else acts[:, 0, 0, :]
-                assert summary.activation_arrays(layer, x, step)
-    writer.close()
+                assert logs.activations_record(layer, x, step)
 
 
 def _write_raw(path: str) -> None:
-    """Odd values: no elements; unreadable, non-object, NaN step JSON; newer version."""
+    """A hand-made version-1 log with odd values: no elements; unreadable,
+    non-object, NaN step JSON; a newer version."""
     png = tf.io.encode_png(np.zeros((2, 2, 1), np.uint8)).numpy()
-    md = metadata.create_summary_metadata("activations", "x")
-    future = metadata.create_summary_metadata("activations", "future")
-    future.plugin_data.content = json.dumps(
+    v1 = b'{"version": 1, "kind": "activations", "layer": "x"}'
+    future = json.dumps(
         {"version": metadata.VERSION + 1, "kind": "activations", "layer": "future"}
     ).encode()
-    writer = tf.summary.create_file_writer(path)
-    with writer.as_default():
-        tf.summary.write("activations/x", tf.constant([], tf.string), 0, metadata=md)
-        tf.summary.write("activations/x", tf.constant([b"\xff", png]), 1, metadata=md)
-        tf.summary.write(
-            "activations/x", tf.constant([b"[1]", png, png]), 2, metadata=md
-        )
+    with logs.event_writer(path):
+        logs.raw("activations/x", tf.constant([], tf.string), 0, v1)
+        logs.raw("activations/x", [b"\xff", png], 1, v1)
+        logs.raw("activations/x", [b"[1]", png, png], 2, v1)
         # Python's json reads NaN and Infinity; strict JSON writers refuse them.
-        nan = b'{"ranges": [NaN, Infinity]}'
-        tf.summary.write("activations/x", tf.constant([nan, png]), 3, metadata=md)
-        tf.summary.write(
-            "activations/future", tf.constant([b"{}", png]), 0, metadata=future
-        )
-    writer.close()
+        logs.raw("activations/x", [b'{"ranges": [NaN, Infinity]}', png], 3, v1)
+        logs.raw("activations/future", [b"{}", png], 0, future)
 
 
 # (run, tag) -> {step: number of images}: the oracle's whole knowledge.
@@ -580,7 +572,7 @@ def test_concurrent_steps_requests_all_succeed(logdir, client, monkeypatch):
     TensorBoard serves each request on its own thread. Caches of 2 entries, no
     listing cache and a tiny GIL switch interval make races show up quickly.
     """
-    for name in ("_INFO_CACHE_SIZE", "_SERIES_CACHE_STEPS"):
+    for name in ("_SERIES_CACHE_STEPS",):
         monkeypatch.setattr(reader_module, name, 2)
     monkeypatch.setattr(reader_module, "_LISTING_TTL_S", 0.0)
     app = make_client(logdir)[0].application  # a plugin built with those sizes

@@ -10,18 +10,47 @@ from tensorboard.compat.proto import summary_pb2
 from tb_netviz import metadata
 
 
-def test_metadata_round_trip():
-    md = metadata.create_summary_metadata("activations", "backbone/conv1")
+@pytest.mark.parametrize(
+    ("series", "data_class"),
+    [
+        ("info", summary_pb2.DATA_CLASS_TENSOR),
+        ("images", summary_pb2.DATA_CLASS_BLOB_SEQUENCE),
+    ],
+)
+def test_metadata_round_trip(series, data_class):
+    md = metadata.create_summary_metadata("activations", "backbone/conv1", series)
     assert md.plugin_data.plugin_name == "netviz"
-    assert md.data_class == summary_pb2.DATA_CLASS_BLOB_SEQUENCE
+    assert md.data_class == data_class
     parsed = metadata.parse_plugin_content(md.plugin_data.content)
-    assert parsed == {"version": 1, "kind": "activations", "layer": "backbone/conv1"}
+    assert parsed == {
+        "version": 2,
+        "kind": "activations",
+        "layer": "backbone/conv1",
+        "series": series,
+    }
+
+
+def test_version_one_content_is_one_series():
+    content = b'{"version": 1, "kind": "ascent", "layer": "c"}'
+    assert metadata.parse_plugin_content(content)["series"] == "v1"
 
 
 def test_tags():
     assert metadata.make_tag("ascent", "a/b") == "ascent/a/b"
+    assert metadata.info_tag("ascent", "a/b") == "ascent.info/a/b"
+    assert metadata.split_tag("ascent/a/b") == ("ascent", "a/b")
+    assert metadata.split_tag("ascent.info/a/b") is None
+    assert metadata.split_tag("ascent") is None
     with pytest.raises(ValueError, match="unknown kind 'pictures'"):
         metadata.make_tag("pictures", "a")
+    with pytest.raises(ValueError, match="unknown series"):
+        metadata.create_summary_metadata("ascent", "a", "pngs")
+
+
+def test_every_kind_belongs_to_one_group():
+    kinds = [k for group in metadata.GROUPS.values() for k in group]
+    assert sorted(kinds) == sorted(set(kinds)) == sorted(metadata.KINDS)
+    assert metadata.GROUPS["deconv"] == ("deconvnet", "guided_backprop")
 
 
 @pytest.mark.parametrize(
@@ -33,6 +62,8 @@ def test_tags():
         b'{"version": "1", "kind": "a", "layer": "b"}',
         b'{"version": true, "kind": "a", "layer": "b"}',
         b'{"version": 1, "kind": 3}',
+        b'{"version": 2, "kind": "a", "layer": "b"}',
+        b'{"version": 2, "kind": "a", "layer": "b", "series": "pngs"}',
     ],
 )
 def test_bad_content_raises_value_error(content):

@@ -37,7 +37,7 @@ def test_wheel_has_frontend_and_entry_point(tmp_path):
     assert "tb_netviz/plugin.py" in names
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "[tensorboard_plugins]\nnetviz = tb_netviz.plugin:NetVizPlugin" in text
+    assert "[tensorboard_plugins]\nnetviz = tb_netviz.plugin:NetVizLoader" in text
 
 
 def test_plugin_module_does_not_import_tensorflow():

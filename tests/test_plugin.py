@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import logging
 
+import logs
 import numpy as np
 import pytest
 import tensorflow as tf
 from plugin_client import PREFIX, make_client
-from tensorboard.compat.proto import summary_pb2
-
-from tb_netviz import metadata, summary
 
 
 def _write_run(path: str, steps=(0, 1, 2), samples: int = 2) -> None:
     rng = np.random.default_rng(0)
-    writer = tf.summary.create_file_writer(path)
-    with writer.as_default():
+    with logs.event_writer(path):
         for step in steps:
             acts = rng.normal(size=(samples, 6, 5, 3)).astype(np.float32)
-            assert summary.activation_arrays("block/conv", acts, step)
-            assert summary.activation_arrays("dense", acts[:, 0, 0, :], step)
-    writer.close()
+            assert logs.activations_record("block/conv", acts, step)
+            assert logs.activations_record("dense", acts[:, 0, 0, :], step)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +79,7 @@ def test_steps_carry_the_step_json(client):
     assert [s["step"] for s in body["steps"]] == [0, 1, 2]
     info = body["steps"][0]["info"]
     assert body["steps"][0]["samples"] == 2
-    assert info["version"] == 1
+    assert info["version"] == 2
     assert (info["kind"], info["layer"]) == ("activations", "dense")
     assert info["layout"] == {
         "rows": 1,
@@ -208,27 +203,27 @@ def test_plugin_listing_names_the_tab(client):
     }
 
 
-def test_samples_per_plugin_zero_keeps_every_step(tmp_path):
+def test_sampling_keeps_every_step_by_default_and_obeys_an_explicit_hint(tmp_path):
     _write_run(str(tmp_path / "long" / "netviz"), steps=range(25), samples=1)
     query = {"run": "long/netviz", "tag": "activations/dense"}
-    every = make_client(str(tmp_path), {"netviz": 0})[0]
-    assert len(every.get(f"{PREFIX}/steps", query_string=query).json["steps"]) == 25
-    default = make_client(str(tmp_path))[0]
-    kept = default.get(f"{PREFIX}/steps", query_string=query).json["steps"]
-    assert 0 < len(kept) < 25  # TensorBoard's default reservoir samples steps
+    for hints in (None, {"netviz": 0}):  # NetViz's default (1000), then "all"
+        client = make_client(str(tmp_path), hints)[0]
+        steps = client.get(f"{PREFIX}/steps", query_string=query).json["steps"]
+        assert [s["step"] for s in steps] == list(range(25))
+    few = make_client(str(tmp_path), {"netviz": 10})[0]
+    kept = few.get(f"{PREFIX}/steps", query_string=query).json["steps"]
+    assert len(kept) == 10 and kept[-1]["step"] == 24  # reservoir keeps the newest
+    # Images and step JSON are sampled alike: every kept step has its image.
+    for step in kept:
+        image = few.get(
+            f"{PREFIX}/image", query_string={**query, "step": step["step"], "sample": 0}
+        )
+        assert image.status_code == 200
 
 
-def _write_raw(path: str, tag: str, content: bytes, value: list[bytes]) -> None:
-    md = summary_pb2.SummaryMetadata(
-        plugin_data=summary_pb2.SummaryMetadata.PluginData(
-            plugin_name=metadata.PLUGIN_NAME, content=content
-        ),
-        data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
-    )
-    writer = tf.summary.create_file_writer(path)
-    with writer.as_default():
-        tf.summary.write(tag, tf.constant(value), step=0, metadata=md)
-    writer.close()
+def _write_raw(path: str, tag: str, content: bytes, value, blobs=True) -> None:
+    with logs.event_writer(path):
+        logs.raw(tag, value, 0, content, blobs)
 
 
 def test_newer_version_and_bad_metadata_are_skipped_with_one_warning(tmp_path, caplog):
@@ -237,7 +232,7 @@ def test_newer_version_and_bad_metadata_are_skipped_with_one_warning(tmp_path, c
     _write_raw(str(tmp_path / "future" / "netviz"), "activations/x", future, [b"{}"])
     _write_raw(str(tmp_path / "broken" / "netviz"), "activations/y", b"{not", [b"{}"])
     client = make_client(str(tmp_path))[0]
-    with caplog.at_level(logging.WARNING, logger="tb_netviz.plugin"):
+    with caplog.at_level(logging.WARNING, logger="tb_netviz.reader"):
         for _ in range(3):
             runs = client.get(f"{PREFIX}/runs").json["runs"]
     assert sorted(runs) == ["good/netviz"]
@@ -247,13 +242,21 @@ def test_newer_version_and_bad_metadata_are_skipped_with_one_warning(tmp_path, c
     assert any("unreadable NetViz metadata" in w for w in warnings)
 
 
-def test_unreadable_step_json_is_reported_not_500(tmp_path):
-    content = b'{"version": 1, "kind": "activations", "layer": "x"}'
-    png = io.BytesIO(tf.io.encode_png(np.zeros((2, 2, 1), np.uint8)).numpy())
-    _write_raw(str(tmp_path / "r"), "activations/x", content, [b"\xff\xfe", png.read()])
+@pytest.mark.parametrize("version", [1, 2])
+def test_unreadable_step_json_is_reported_not_500(tmp_path, version):
+    png = tf.io.encode_png(np.zeros((2, 2, 1), np.uint8)).numpy()
+    if version == 1:
+        content = b'{"version": 1, "kind": "activations", "layer": "x"}'
+        _write_raw(str(tmp_path / "r"), "activations/x", content, [b"\xff\xfe", png])
+    else:
+        head = b'{"version": 2, "kind": "activations", "layer": "x", "series": '
+        _write_raw(str(tmp_path / "r"), "activations/x", head + b'"images"}', [png])
+        info = head + b'"info"}'
+        _write_raw(str(tmp_path / "r2"), "activations.info/x", info, b"\xff\xfe", False)
     client = make_client(str(tmp_path))[0]
+    run = "r" if version == 1 else "r2"
     steps = client.get(
-        f"{PREFIX}/steps", query_string={"run": "r", "tag": "activations/x"}
+        f"{PREFIX}/steps", query_string={"run": run, "tag": "activations/x"}
     ).json["steps"]
     assert steps[0]["info"] is None
     assert "unreadable step JSON" in steps[0]["error"]

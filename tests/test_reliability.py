@@ -7,18 +7,20 @@ import os
 import shutil
 
 import keras
+import logs
 import numpy as np
 import pytest
 import tensorflow as tf
+from logs import read_records
 from models import compiled, data, small_cnn
 from plugin_client import PREFIX, make_client
 from tensorboard import context
 from tensorboard.backend.event_processing import data_provider as dp
 from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
 from tensorboard.data import provider
-from test_callback import read_back
 
-from tb_netviz import NetVizCallback, summary
+from tb_netviz import NetVizCallback
+from tb_netviz.loggers import ActivationsLogger
 from tb_netviz.methods import layers as layers_lib
 
 
@@ -63,10 +65,8 @@ def test_empty_logdir_and_run_without_netviz_data(tmp_path):
 
 
 def test_step_with_zero_probe_inputs(tmp_path):
-    writer = tf.summary.create_file_writer(str(tmp_path / "r"))
-    with writer.as_default():
-        assert summary.activations(small_cnn(), np.zeros((0, 16, 16, 3)), ["conv1"], 0)
-    writer.close()
+    with logs.event_writer(tmp_path / "r"):
+        assert logs.activations_record("conv1", np.zeros((0, 14, 14, 8)), 0)
     client = make_client(str(tmp_path))[0]
     query = {"run": "r", "tag": "activations/conv1"}
     (step,) = client.get(f"{PREFIX}/steps", query_string=query).json["steps"]
@@ -75,6 +75,7 @@ def test_step_with_zero_probe_inputs(tmp_path):
         f"{PREFIX}/image", query_string={**query, "step": 0, "sample": 0}
     )
     assert image.status_code == 404
+    assert "has no step 0" in image.get_data(as_text=True)
 
 
 class _StopAt(keras.callbacks.Callback):
@@ -101,7 +102,10 @@ def test_interrupted_fit_leaves_every_written_step_readable(tmp_path, error):
             x, y, epochs=3, batch_size=16, callbacks=[cb, stop], verbose=0
         )
     # Batches 2 and 4 in epoch 0, batch 6 in epoch 1, then the interruption.
-    assert read_back(f"{tmp_path}/netviz") == {"activations/conv1": [2, 4, 6]}
+    assert read_records(f"{tmp_path}/netviz") == {
+        "activations/conv1": [2, 4, 6],
+        "probe/input": [2],
+    }
     client = make_client(str(tmp_path))[0]
     steps = client.get(
         f"{PREFIX}/steps", query_string={"run": "netviz", "tag": "activations/conv1"}
@@ -139,10 +143,8 @@ def test_huge_layer_stays_within_the_caps(tmp_path):
         inp, keras.layers.Conv2D(512, 3, padding="same", name="wide")(inp)
     )
     probe = np.random.default_rng(0).uniform(size=(16, 224, 224, 3)).astype(np.float32)
-    writer = tf.summary.create_file_writer(str(tmp_path / "r"))
-    with writer.as_default():
-        assert summary.activations(model, probe, ["wide"], 0)
-    writer.close()
+    with logs.event_writer(tmp_path / "r"):
+        assert ActivationsLogger(model, probe, ["wide"]).log(0)
     client = make_client(str(tmp_path))[0]
     query = {"run": "r", "tag": "activations/wide"}
     (step,) = client.get(f"{PREFIX}/steps", query_string=query).json["steps"]
@@ -172,7 +174,7 @@ def test_ram_filesystem_logdir_round_trip():
         ctx, experiment_id="", plugin_name="netviz"
     )
     assert {run: sorted(tags) for run, tags in listing.items()} == {
-        "run1/netviz": ["activations/conv1", "activations/conv2"]
+        "run1/netviz": ["activations/conv1", "activations/conv2", "probe/input"]
     }
     values = data_provider.read_blob_sequences(
         ctx,
@@ -201,9 +203,10 @@ def test_callback_touches_log_paths_only_through_gfile(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "makedirs", lambda *a, **k: pytest.fail("os.makedirs"))
     _fit_run(str(tmp_path / "run"), epochs=1)
     monkeypatch.undo()
-    assert sorted(read_back(str(tmp_path / "run" / "netviz"))) == [
+    assert sorted(read_records(str(tmp_path / "run" / "netviz"))) == [
         "activations/conv1",
         "activations/conv2",
+        "probe/input",
     ]
 
 
@@ -224,7 +227,7 @@ def test_nested_path_that_does_not_exist(tmp_path):
 def test_model_never_built_says_how_to_build_it():
     model = keras.Sequential([keras.layers.Dense(3, name="d")])
     with pytest.raises(ValueError, match="never built.*keras.Input"):
-        summary.activations(model, np.zeros((1, 4)), ["d"], 0)
+        ActivationsLogger(model, np.zeros((1, 4)), ["d"])
 
 
 def test_non_tensorflow_backend_is_named(monkeypatch):

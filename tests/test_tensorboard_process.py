@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from pathlib import Path
 
+import logs
+import numpy as np
 import pytest
 from tb_process import get, tensorboard
 
 
 @pytest.mark.parametrize("load_fast", ["false", "true"])
 def test_real_tensorboard_serves_runs_steps_and_images(demo_logdir, load_fast):
-    flags = (f"--load_fast={load_fast}", "--samples_per_plugin=netviz=0")
+    flags = (f"--load_fast={load_fast}",)
     with tensorboard(demo_logdir, *flags, expect_runs=2) as base:
         plugins = json.loads(get(f"{base}/data/plugins_listing")[2])
         assert plugins["netviz"]["enabled"] is True
@@ -42,3 +45,36 @@ def test_real_tensorboard_serves_runs_steps_and_images(demo_logdir, load_fast):
         assert (status, ctype) == (404, "text/plain; charset=utf-8")
         status, _, _ = get(f"{base}/data/plugin/netviz/index.js")
         assert status == 200
+
+
+@pytest.fixture(scope="module")
+def long_logdir(tmp_path_factory) -> str:
+    """One run with a 300-step activations record, and the version-1 fixture."""
+    root = tmp_path_factory.mktemp("long_logs")
+    rng = np.random.default_rng(0)
+    with logs.event_writer(root / "long" / "netviz"):
+        for step in range(300):
+            logs.activations_record("conv", rng.normal(size=(2, 4, 4, 3)), step)
+    v1 = Path(__file__).parent / "fixtures" / "v1_log" / "run_a" / "netviz"
+    (root / "old").mkdir()
+    for event_file in v1.iterdir():
+        (root / "old" / event_file.name).write_bytes(event_file.read_bytes())
+    return str(root)
+
+
+@pytest.mark.parametrize("load_fast", ["false", "true"])
+def test_no_flag_needed_to_keep_every_step(long_logdir, load_fast):
+    # No --samples_per_plugin: NetViz's loader sets its own default (1000).
+    with tensorboard(long_logdir, f"--load_fast={load_fast}", expect_runs=2) as base:
+        query = urllib.parse.urlencode(
+            {"run": "long/netviz", "tag": "activations/conv"}
+        )
+        steps = json.loads(get(f"{base}/data/plugin/netviz/steps?{query}")[2])["steps"]
+        assert [s["step"] for s in steps] == list(range(300))
+        status, _, body = get(
+            f"{base}/data/plugin/netviz/image?{query}&step=123&sample=1"
+        )
+        assert status == 200 and body.startswith(b"\x89PNG")
+        old = urllib.parse.urlencode({"run": "old", "tag": "activations/conv1"})
+        steps = json.loads(get(f"{base}/data/plugin/netviz/steps?{old}")[2])["steps"]
+        assert [(s["step"], s["info"]["version"]) for s in steps] == [(0, 1), (1, 1)]

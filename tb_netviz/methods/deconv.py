@@ -159,13 +159,7 @@ class Deconvolver:
         x = tf.convert_to_tensor(inputs, dtype=self._features.inputs[0].dtype)
         if channels is not None:
             channels = np.asarray(channels, dtype=np.int64).reshape(-1)
-            bad = channels[(channels < 0) | (channels >= self.num_channels)]
-            if not channels.size or bad.size:
-                raise ValueError(
-                    f"channels must be a non-empty list of integers in "
-                    f"[0, {self.num_channels}) for layer {self.layer!r}; "
-                    f"got {channels.tolist()}."
-                )
+            layers_lib.check_channels(channels, self.num_channels, self.layer)
             channels = tf.constant(channels, tf.int32)
             top_k = len(channels)
         elif int(top_k) < 1:

@@ -11,8 +11,10 @@ on the model's existing symbolic tensors and share its weights.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import keras
 
@@ -42,6 +44,30 @@ def layer_paths(model: keras.Model) -> list[str]:
         if isinstance(layer, keras.Model):
             paths.extend(f"{layer.name}/{p}" for p in layer_paths(layer))
     return paths
+
+
+def check_channels(
+    channels: Sequence[int], num_channels: int, layer: str, what: str = "channels"
+) -> list[int]:
+    """Returns `channels` as ints, or raises naming the layer's channel range.
+
+    Args:
+      channels: requested channel (or unit) indices, at least one.
+      num_channels: the layer's channel count.
+      layer: the layer path, for the message.
+      what: the argument's name, for the message (e.g. `"ascent_channels"`).
+
+    Raises:
+      ValueError: no channel, or a channel outside `[0, num_channels)`.
+    """
+    chosen = [int(c) for c in channels]
+    bad = [c for c in chosen if not 0 <= c < num_channels]
+    if bad or not chosen:
+        raise ValueError(
+            f"{what} {bad or chosen} out of range: layer {layer!r} has "
+            f"{num_channels} channels (0..{num_channels - 1}); pass at least one"
+        )
+    return chosen
 
 
 def _unknown_layer_error(model: keras.Model, path: str) -> ValueError:
@@ -94,14 +120,9 @@ def _symbolic_output(model: keras.Model, path: str):
     check_graph(layer)
     inner = keras.Model(unwrap(layer.inputs), _symbolic_output(layer, rest))
     # Calling `inner` on the tensors that feed `layer` in the outer graph makes
-    # a new node; Keras also lists it as an outbound node of the layers that
-    # produced those tensors, which we undo so the user's layers are untouched.
-    feed = single_node(layer).input_tensors
-    output = inner(unwrap(list(feed)))
-    node = inner._inbound_nodes[-1]
-    for parent in {id(op): op for op in (t._keras_history[0] for t in feed)}.values():
-        parent._outbound_nodes[:] = [n for n in parent._outbound_nodes if n is not node]
-    return output
+    # a new node, which Keras lists as an outbound node of the layers that
+    # produced them: callers build inside `outbound_nodes_kept`, which undoes it.
+    return inner(unwrap(list(single_node(layer).input_tensors)))
 
 
 def unwrap(tensors: list):
@@ -139,7 +160,8 @@ def feature_model(model: keras.Model, paths: Sequence[str]) -> keras.Model:
     check_graph(model)
     for path in paths:
         get_layer(model, path)  # fail on the first unknown path, with names
-    outputs = [_symbolic_output(model, path) for path in paths]
+    with outbound_nodes_kept(model):
+        outputs = [_symbolic_output(model, path) for path in paths]
     return keras.Model(
         unwrap(model.inputs), outputs, name=f"{model.name}_netviz_features"
     )
@@ -151,7 +173,86 @@ def call_features(features: keras.Model, inputs, training: bool = False) -> list
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
-def output_rank(model: keras.Model, path: str) -> int:
-    """Returns the rank of the layer's output, batch axis included (e.g. 4 for conv)."""
+def all_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """`model` and every layer inside it, nested models' layers included."""
+    found, stack = [], [model]
+    while stack:
+        layer = stack.pop()
+        found.append(layer)
+        if isinstance(layer, keras.Model):
+            stack.extend(layer.layers)
+    return found
+
+
+@contextlib.contextmanager
+def outbound_nodes_kept(model: keras.Model) -> Iterator[None]:
+    """Restores every layer's `_outbound_nodes` list on exit.
+
+    Building Keras graphs on the caller's symbolic tensors appends to the
+    `_outbound_nodes` of the caller's layers; every graph NetViz builds is
+    built inside this guard, so the caller's model is left exactly as it was.
+    """
+    saved = [(layer, list(layer._outbound_nodes)) for layer in all_layers(model)]
+    try:
+        yield
+    finally:
+        for layer, nodes in saved:
+            layer._outbound_nodes[:] = nodes
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerFacts:
+    """What NetViz needs to know about one layer of a model.
+
+    Attributes:
+      path: the layer path.
+      layer: the Keras layer.
+      output_shape: its output shape, batch axis included, e.g.
+        `(None, 16, 16, 32)`; in terms of the outer model's inputs for a
+        layer inside a nested model.
+      activation: the name of the activation it applies last ("softmax" for
+        a `Softmax` layer, "linear" when it has none).
+    """
+
+    path: str
+    layer: keras.layers.Layer
+    output_shape: tuple
+    activation: str
+
+    @property
+    def num_channels(self) -> int | None:
+        """The size of the last axis (channels or units), if known."""
+        return self.output_shape[-1] if len(self.output_shape) >= 2 else None
+
+
+def lookup(model: keras.Model, path: str) -> LayerFacts:
+    """The facts of the layer at `path` (see `LayerFacts`).
+
+    Raises:
+      ValueError: an unknown path (close names listed), a layer used more than
+        once, or a model without a symbolic graph.
+    """
+    check_backend()
     check_graph(model)
-    return len(_symbolic_output(model, path).shape)
+    layer = get_layer(model, path)
+    if "/" in path:  # a nested layer: its shape as the outer model feeds it
+        with outbound_nodes_kept(model):
+            shape = tuple(_symbolic_output(model, path).shape)
+    else:
+        node = single_node(layer)
+        if len(node.output_tensors) != 1:
+            raise ValueError(
+                f"Layer {path!r} has {len(node.output_tensors)} outputs; choose a "
+                "layer with one output."
+            )
+        shape = tuple(node.output_tensors[0].shape)
+    return LayerFacts(path, layer, shape, activation_name(layer))
+
+
+def activation_name(layer: keras.layers.Layer) -> str:
+    """The activation a layer applies last: "softmax" for `Softmax`, else the
+    name of its `activation` ("linear" when it has none)."""
+    if isinstance(layer, keras.layers.Softmax):
+        return "softmax"
+    fn = getattr(layer, "activation", None)
+    return getattr(fn, "__name__", "linear") if fn is not None else "linear"

@@ -7,7 +7,14 @@ jittered by 2 px where Lucid's 128 px recipe says 8. Keyword overrides
 replace single settings and are taken as they are (pixels of the optimized
 image, not scaled).
 
-Settings (all JSON-able):
+`resolve` returns a frozen `Settings`: every name is declared once, there, so
+a misspelt setting is an `AttributeError` where the settings are read (when a
+`FeatureVisualizer` is built), never a `KeyError` inside a trace.
+
+`"auto"` (the default everywhere) picks a recipe by the input size: "lucid"
+for inputs of at least `SMALL_INPUT` pixels a side, "yosinski2015" below.
+
+Settings (all JSON-able through `Settings.as_json()`):
   steps: optimization steps.
   param: "fourier" (Olah et al. 2017) or "pixel"; see `param.py`.
   decorrelate: mix Fourier channels by ImageNet's colour covariance (RGB only).
@@ -36,6 +43,7 @@ Settings (all JSON-able):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 _LUCID_SCALES = tuple(1 + (i - 5) / 50.0 for i in range(11))
@@ -144,15 +152,68 @@ _CHOICES = dict(
 )
 
 
-def resolve(preset: str, overrides: dict, height: int, width: int) -> dict:
+# Below this many pixels a side, Lucid's transforms and Fourier images lose to
+# plain pixel-space ascent: on the demo's 32x32 CNN, Lucid's images beat the
+# training images for 12% of conv1's channels, Yosinski et al.'s for 88%
+# (benchmarks/ascent_acceptance.py).
+SMALL_INPUT = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The effective settings of one recipe at one image size (see the module)."""
+
+    preset: str
+    steps: int
+    param: str
+    decorrelate: bool
+    init_sd: float
+    optimizer: str
+    lr: float
+    pad: int
+    jitter: int
+    scales: tuple[float, ...]
+    angles: tuple[float, ...]
+    jitter2: int
+    fill: str
+    l1: float
+    l2: float
+    tv: float
+    decay: float
+    blur_sigma: float
+    blur_every: int
+    redirect_relu: bool
+    objective: str
+    slice_channels: bool
+    recipe_size: int
+    jit_compile: bool
+
+    def as_json(self) -> dict:
+        """The settings as a JSON-able dict (tuples become lists)."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in dataclasses.asdict(self).items()
+        }
+
+
+def choose(preset: str, height: int, width: int) -> str:
+    """The recipe a preset name stands for: `"auto"` by input size, else itself."""
+    if preset != "auto":
+        return preset
+    return "lucid" if min(height, width) >= SMALL_INPUT else "yosinski2015"
+
+
+def resolve(preset: str, overrides: dict, height: int, width: int) -> Settings:
     """Returns the effective settings of `preset` at `height` x `width`.
 
     Raises:
       ValueError: an unknown preset, an unknown setting name or a bad value.
     """
+    preset = choose(preset, height, width)
     if preset not in PRESETS:
         raise ValueError(
-            f"unknown preset {preset!r}; choose one of {', '.join(sorted(PRESETS))}"
+            f"unknown preset {preset!r}; choose one of "
+            f"{', '.join(['auto', *sorted(PRESETS)])}"
         )
     base = PRESETS[preset]
     unknown = sorted(set(overrides) - set(base))
@@ -169,7 +230,7 @@ def resolve(preset: str, overrides: dict, height: int, width: int) -> dict:
     settings["blur_sigma"] = base["blur_sigma"] * factor
     settings.update(overrides)
     for key in _TUPLES:
-        settings[key] = [float(v) for v in settings[key]]
+        settings[key] = tuple(float(v) for v in settings[key])
         if not settings[key]:
             raise ValueError(f"{key} must list at least one value")
     for key, choices in _CHOICES.items():
@@ -185,7 +246,6 @@ def resolve(preset: str, overrides: dict, height: int, width: int) -> dict:
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"{key} must be finite and >= 0, got {value!r}")
         settings[key] = value
-    for key in ("decorrelate", "redirect_relu", "slice_channels"):
+    for key in ("decorrelate", "redirect_relu", "slice_channels", "jit_compile"):
         settings[key] = bool(settings[key])
-    settings["jit_compile"] = bool(settings["jit_compile"])
-    return settings
+    return Settings(preset=preset, **settings)

@@ -1,10 +1,8 @@
-"""Pack layer activations into quantized grayscale grids (numpy only, writer side).
+"""Activations as quantized grayscale grids, one per probe input (numpy only).
 
-Layout contract (also in the README's "Log format"): tile k shows channel
-`channels[k]` at row `k // cols`, column `k % cols`, with its top-left pixel at
-`(row * (tile_height + pad), col * (tile_width + pad))`. Pixel value q of a tile
-decodes to `lo + q / qmax * (hi - lo)` with that tile's `[lo, hi]` for that
-probe input. Pad pixels are 0.
+Tile k shows channel `channels[k]` (the grid contract is in `layout.py`); pixel
+value q of a tile decodes to `lo + q / qmax * (hi - lo)` with that tile's
+`[lo, hi]` for that probe input.
 
 * `(N, H, W, C)` conv outputs: one `H x W` tile per channel (block-averaged down
   to at most `max_tile_size` pixels a side), tiles in a near-square grid, pad 1.
@@ -16,31 +14,11 @@ probe input. Pad pixels are 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-QMAX = 255
-
-
-def select_channels(
-    num_channels: int, max_channels: int, channels: Sequence[int] | None = None
-) -> list[int]:
-    """Returns the channel indices to draw: `channels`, or the first `max_channels`.
-
-    Raises:
-      ValueError: a requested channel outside `[0, num_channels)`.
-    """
-    if channels is None:
-        return list(range(min(num_channels, max_channels)))
-    bad = [c for c in channels if not 0 <= int(c) < num_channels]
-    if bad:
-        raise ValueError(
-            f"channels {bad} out of range: the layer has {num_channels} channels "
-            f"(0..{num_channels - 1})"
-        )
-    return [int(c) for c in channels][:max_channels]
+from tb_netviz.pictures.layout import QMAX, assemble, square_cols
 
 
 def _block_mean(x: np.ndarray, axis: int, factor: int) -> np.ndarray:
@@ -66,7 +44,7 @@ def _tiles(
         x = np.moveaxis(acts[..., channels], -1, 1)  # (N, K, H, W)
         factor = math.ceil(max(x.shape[2], x.shape[3]) / max_tile_size)
         x = _block_mean(_block_mean(x, 2, factor), 3, factor)
-        return x, max(1, math.ceil(math.sqrt(k))), 1, factor
+        return x, square_cols(k), 1, factor
     if acts.ndim == 3:
         x = np.moveaxis(acts[..., channels], -1, 1)[..., None]  # (N, K, T, 1)
         factor = math.ceil(x.shape[2] / max_tile_size)
@@ -79,47 +57,23 @@ def _tiles(
     )
 
 
-def assemble(tiles: np.ndarray, cols: int, pad: int) -> tuple[np.ndarray, dict]:
-    """Lays tiles out in rows of `cols`, tile k at row `k // cols`, col `k % cols`.
-
-    Args:
-      tiles: uint8 `(N, K, h, w, c)`.
-      cols: tiles per row.
-      pad: pixels (value 0) between tiles.
-
-    Returns:
-      `(grids, layout)`: uint8 `(N, rows*(h+pad)-pad, cols*(w+pad)-pad, c)` and
-      the layout dict (`rows`, `cols`, `tile_height`, `tile_width`, `pad`).
-    """
-    n, k, h, w, c = tiles.shape
-    rows = max(1, math.ceil(k / cols))
-    t = np.pad(tiles, [(0, 0), (0, rows * cols - k), (0, pad), (0, pad), (0, 0)])
-    grid = t.reshape(n, rows, cols, h + pad, w + pad, c).transpose(0, 1, 3, 2, 4, 5)
-    grid = grid.reshape(n, rows * (h + pad), cols * (w + pad), c)
-    grid = grid[:, : grid.shape[1] - pad, : grid.shape[2] - pad]
-    layout = {"rows": rows, "cols": cols, "tile_height": h, "tile_width": w, "pad": pad}
-    return np.ascontiguousarray(grid), layout
-
-
-def pack_activations(
+def record(
     acts: np.ndarray,
     max_channels: int = 64,
     max_tile_size: int = 64,
-    channels: Sequence[int] | None = None,
     channels_total: int | None = None,
-) -> tuple[dict[str, Any], np.ndarray]:
+) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Quantizes a layer's output into one grayscale grid per probe input.
 
     Args:
       acts: float array `(N, H, W, C)`, `(N, T, C)` or `(N, units)`.
       max_channels: at most this many tiles; the JSON says how many were left out.
       max_tile_size: tiles are block-averaged to at most this many pixels a side.
-      channels: channel indices to draw (default: the first `max_channels`).
       channels_total: the layer's channel count when `acts` holds only its first
         channels (cut before the copy to numpy); default `acts.shape[-1]`.
 
     Returns:
-      `(info, grids)`: `info` is the step JSON's layout part (`layout`, `channels`,
+      `(info, grids)`: `info` is the step JSON (`layout`, `channels`,
       `channels_total`, `channels_omitted`, `downsample`, `qmax`, `ranges`
       `[N][K][2]`, `stats` with per-tile `mean` and `frac_positive`, `samples`,
       `output_shape`, `nonfinite`, `nonfinite_tiles` `[N][...]`); `grids` is
@@ -128,7 +82,7 @@ def pack_activations(
     acts = np.asarray(acts, dtype=np.float32)
     if acts.ndim < 2:
         raise ValueError(f"layer output of shape {acts.shape} has no channel axis")
-    chosen = select_channels(acts.shape[-1], max_channels, channels)
+    chosen = list(range(min(acts.shape[-1], max_channels)))
     tiles, cols, pad, factor = _tiles(acts, chosen, max_tile_size)
     n, k, h, w = tiles.shape
     finite = np.isfinite(tiles)

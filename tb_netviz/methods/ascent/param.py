@@ -17,7 +17,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz.methods import transforms
+from tb_netviz.methods.ascent import transforms
 
 # Square root of ImageNet's RGB colour covariance, from Lucid
 # (lucid/optvis/param/color.py); columns normalized to a maximum norm of 1.

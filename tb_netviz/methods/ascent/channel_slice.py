@@ -15,10 +15,24 @@ import keras
 import tensorflow as tf
 
 # Activations that act on each element alone, so slicing channels commutes.
-_ELEMENTWISE = {
-    "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu",
-    "swish", "sigmoid", "tanh", "softplus", "softsign", "exponential",
-}  # fmt: skip
+_ELEMENTWISE = frozenset(
+    [
+        "linear",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "elu",
+        "selu",
+        "gelu",
+        "silu",
+        "swish",
+        "sigmoid",
+        "tanh",
+        "softplus",
+        "softsign",
+        "exponential",
+    ]
+)
 
 
 def supports(layer: keras.layers.Layer) -> bool:

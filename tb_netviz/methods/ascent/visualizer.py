@@ -14,9 +14,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz.methods import channel_slice, optimize, presets, targets, transforms
-from tb_netviz.methods import objectives as objectives_lib
-from tb_netviz.methods import param as param_lib
+from tb_netviz.methods.ascent import (
+    channel_slice,
+    optimize,
+    presets,
+    targets,
+    transforms,
+)
+from tb_netviz.methods.ascent import objectives as objectives_lib
+from tb_netviz.methods.ascent import param as param_lib
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +63,7 @@ class FeatureVisualizer:
         layer: str,
         *,
         size: int | tuple[int, int] | None = None,
-        preset: str = "lucid",
+        preset: str = "auto",
         input_range: tuple[float, float] | None = None,
         objective=None,
         **overrides,
@@ -74,39 +80,43 @@ class FeatureVisualizer:
         self.input_range = (lo, hi)
         h, w, c = targets.input_shape(model, size)
         if h is None or w is None:  # the model takes any size: use the recipe's
-            base = presets.PRESETS.get(preset, {}).get("recipe_size", 128)
+            named = presets.choose(preset, 128, 128)
+            base = presets.PRESETS.get(named, {}).get("recipe_size", 128)
             h, w = h or base, w or base
         shape = targets.output_shape(model, layer)
         self.layer, self.n_channels, self.size = layer, shape[-1], (h, w)
-        self.settings = presets.resolve(preset, overrides, h, w)
-        self.preset = preset
-        spec = self.settings["objective"] if objective is None else objective
+        s = presets.resolve(preset, overrides, h, w)
+        spec = s.objective if objective is None else objective
         if spec == "auto":
             spec = targets.default_objective(model, layer)
         self.objective = objectives_lib.as_objective(spec)
-        self.settings["objective"] = self.objective.name
-        s = self.settings
+        self.settings = s = dataclasses.replace(s, objective=self.objective.name)
+        self.preset = s.preset
         if self.objective.preactivation:
             mode = "preactivation"
-        elif self.settings["redirect_relu"] and targets.ends_in_relu(model, layer):
+        elif s.redirect_relu and targets.ends_in_relu(model, layer):
             mode = "redirected_relu"
         else:
             mode = "output"
         sliced = (
-            s["slice_channels"]
+            s.slice_channels
             and self.objective.own_channel
             and channel_slice.supports(targets.layers_lib.get_layer(model, layer))
         )
         self._target = targets.Target(model, layer, mode, sliced)
         self._dtype = model.inputs[0].dtype
         self._param = param_lib.make(
-            s["param"], h, w, c, init_sd=s["init_sd"], decorrelate=s["decorrelate"]
+            s.param, h, w, c, init_sd=s.init_sd, decorrelate=s.decorrelate
         )
         self._transform = transforms.TransformConfig(
-            s["pad"], s["jitter"], tuple(s["scales"]), tuple(s["angles"]),
-            s["jitter2"], s["fill"],
-        )  # fmt: skip
-        jit = s["jit_compile"]
+            pad=s.pad,
+            jitter=s.jitter,
+            scales=s.scales,
+            angles=s.angles,
+            jitter2=s.jitter2,
+            fill=s.fill,
+        )
+        jit = s.jit_compile
         # Random draws are looked up by label; channel-free labels are 0..K-1.
         self._rows = max(self.n_channels, 256)
         step = optimize.make_step(
@@ -200,7 +210,7 @@ class FeatureVisualizer:
     ) -> AscentResult:
         """Optimizes one image per channel; see `feature_visualization_result`."""
         t0 = time.perf_counter()
-        steps = self.settings["steps"] if steps is None else int(steps)
+        steps = self.settings.steps if steps is None else int(steps)
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
         labels = self._labels(channels, init_image)
@@ -231,8 +241,7 @@ class FeatureVisualizer:
         lo, hi = self.input_range
         images = lo + (hi - lo) * np.nan_to_num(images.numpy(), nan=0.5)
         settings = dict(
-            self.settings,
-            preset=self.preset,
+            self.settings.as_json(),
             layer=self.layer,
             steps=steps,
             steps_done=done,
@@ -244,6 +253,11 @@ class FeatureVisualizer:
             init_image=init_image is not None,
         )
         return AscentResult(
-            images.astype(np.float32), objective, nonfinite, labels, done, stopped,
-            settings,
-        )  # fmt: skip
+            images=images.astype(np.float32),
+            objective=objective,
+            nonfinite=nonfinite,
+            channels=labels,
+            steps_done=done,
+            stopped_early=stopped,
+            settings=settings,
+        )

@@ -11,25 +11,25 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from tb_netviz.methods import transforms
+from tb_netviz.methods.ascent import presets, transforms
 
 
-def _update(settings: dict, params, g, m, v, step):
+def _update(settings: presets.Settings, params, g, m, v, step):
     """The optimizer: returns (new params, m, v); ascent, so params move along g."""
     axes = list(range(1, params.shape.rank))
-    if settings["optimizer"] == "adam":
+    if settings.optimizer == "adam":
         t = tf.cast(step + 1, tf.float32)
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * tf.square(g)
-        lr = settings["lr"] * tf.sqrt(1.0 - 0.999**t) / (1.0 - 0.9**t)
+        lr = settings.lr * tf.sqrt(1.0 - 0.999**t) / (1.0 - 0.9**t)
         return params + lr * m / (tf.sqrt(v) + 1e-8), m, v
     # normalized_sgd: every image moves by `lr` per pixel on average.
     mean_abs = tf.reduce_mean(tf.abs(g), axis=axes, keepdims=True)
-    return params + settings["lr"] * g / (mean_abs + 1e-12), m, v
+    return params + settings.lr * g / (mean_abs + 1e-12), m, v
 
 
 def make_step(
-    settings: dict,
+    settings: presets.Settings,
     param,
     transform: transforms.TransformConfig,
     objective: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
@@ -64,18 +64,18 @@ def make_step(
             images = param.image(params)
             x = transforms.random_transform(images, u, transform)
             score = objective(x, labels)
-            score -= transforms.penalties(images, s["l1"], s["l2"], s["tv"])
+            score -= transforms.penalties(images, s.l1, s.l2, s.tv)
             total = tf.reduce_sum(score)  # images are independent: one backward
         g = tape.gradient(total, params)
         finite = tf.math.is_finite(score)
         ok = tf.reduce_all(tf.math.is_finite(g), axis=axes) & finite
         okb = tf.reshape(ok, [-1] + [1] * len(axes))
         new, m2, v2 = _update(s, params, tf.where(okb, g, 0.0), m, v, index)
-        if s["decay"]:
-            new = param.decay(new, s["decay"])
-        if s["blur_sigma"] > 0 and s["blur_every"] > 0:
-            due = tf.equal((index + 1) % s["blur_every"], 0)
-            new = tf.cond(due, lambda: param.blur(new, s["blur_sigma"]), lambda: new)
+        if s.decay:
+            new = param.decay(new, s.decay)
+        if s.blur_sigma > 0 and s.blur_every > 0:
+            due = tf.equal((index + 1) % s.blur_every, 0)
+            new = tf.cond(due, lambda: param.blur(new, s.blur_sigma), lambda: new)
         new = param.project(new)
         # A non-finite step leaves the image (and Adam's moments) as they were.
         return (

@@ -5,13 +5,15 @@ optimization loop (parameterization, transforms, model forward and backward,
 optimizer step, regularizers) runs inside one `tf.function` as a
 `tf.while_loop`, so a step costs about one forward and backward pass of the
 batch, or less: for channel objectives on a Conv2D/Dense layer only the
-requested channels of that layer are computed. Randomness is stateless and keyed by (seed, step, channel): a
-channel's image does not depend on which other channels share the batch,
-and the same seed gives the same images.
+requested channels of that layer are computed. Randomness is stateless and
+keyed by (seed, step, channel): a channel's image does not depend on which
+other channels share the batch, and the same seed gives the same images.
 
-See `presets.py` for the recipes and settings, `param.py` for the
-parameterizations, `transforms.py` for transforms and regularizers,
-`objectives.py` for objectives.
+The engine lives beside this file: `visualizer.py` runs it, `presets.py` has
+the recipes and their settings, `param.py` the parameterizations,
+`transforms.py` the transforms and regularizers, `objectives.py` the
+objectives, `targets.py` the differentiated model and `channel_slice.py` the
+exact channel slice, `optimize.py` the compiled loop.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from tb_netviz.methods.visualizer import AscentResult, FeatureVisualizer
+from tb_netviz.methods.ascent.visualizer import AscentResult, FeatureVisualizer
 
 __all__ = [
     "AscentResult",
@@ -38,7 +40,7 @@ def feature_visualization_result(
     *,
     steps: int | None = None,
     size: int | tuple[int, int] | None = None,
-    preset: str = "lucid",
+    preset: str = "auto",
     seed: int = 0,
     input_range: tuple[float, float] | None = None,
     objective=None,
@@ -58,8 +60,9 @@ def feature_visualization_result(
       steps: optimization steps; default the preset's.
       size: `(H, W)` or an int; needed only if the model takes any size
         (default then the preset's `recipe_size`).
-      preset: "lucid", "distill2017", "yosinski2015" or "deepdream"; see
-        `presets.py` for the recipes and their sources.
+      preset: "auto" (the default: "lucid" for inputs of at least 64 px a
+        side, "yosinski2015" below), "lucid", "distill2017", "yosinski2015"
+        or "deepdream"; see `presets.py` for the recipes and their sources.
       seed: seeds all randomness; the same seed gives the same images.
       input_range: `(lo, hi)` of the model's input values; images are made
         in this range. `None` means (0, 1): inferring it from data is the
@@ -104,7 +107,7 @@ def feature_visualization(
     *,
     steps: int | None = None,
     size: int | tuple[int, int] | None = None,
-    preset: str = "lucid",
+    preset: str = "auto",
     seed: int = 0,
     input_range: tuple[float, float] | None = None,
     objective=None,

@@ -6,48 +6,17 @@ argument (e.g. `Dense(10, activation="softmax")`), a linear twin of the layer
 that holds copies of its weights (`refresh` copies them again before each
 run, so a long-lived visualizer follows training).
 
-Building Keras graphs on the caller's symbolic tensors appends to the
-`_outbound_nodes` of the caller's layers; `target_model` trims them back, so
-the caller's model is left exactly as it was and nothing leaks across calls.
+Every graph is built inside `layers.outbound_nodes_kept`, so the caller's
+model is left exactly as it was and nothing leaks across calls.
 """
 
 from __future__ import annotations
 
-import contextlib
-
 import keras
 import tensorflow as tf
 
-from tb_netviz.methods import channel_slice
 from tb_netviz.methods import layers as layers_lib
-
-
-def _all_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    found, stack = [], [model]
-    while stack:
-        layer = stack.pop()
-        found.append(layer)
-        if isinstance(layer, keras.Model):
-            stack.extend(layer.layers)
-    return found
-
-
-@contextlib.contextmanager
-def _outbound_nodes_kept(model: keras.Model):
-    """Restores every layer's `_outbound_nodes` list on exit."""
-    saved = [(layer, list(layer._outbound_nodes)) for layer in _all_layers(model)]
-    try:
-        yield
-    finally:
-        for layer, nodes in saved:
-            layer._outbound_nodes[:] = nodes
-
-
-def _activation_name(layer: keras.layers.Layer) -> str:
-    if isinstance(layer, keras.layers.Softmax):
-        return "softmax"
-    fn = getattr(layer, "activation", None)
-    return getattr(fn, "__name__", "linear") if fn is not None else "linear"
+from tb_netviz.methods.ascent import channel_slice
 
 
 def input_shape(model: keras.Model, size) -> tuple[int | None, int | None, int]:
@@ -75,9 +44,8 @@ def input_shape(model: keras.Model, size) -> tuple[int | None, int | None, int]:
 
 def output_shape(model: keras.Model, path: str) -> tuple:
     """Returns the layer's output shape; raises ValueError without a channel axis."""
-    node = layers_lib.single_node(layers_lib.get_layer(model, path))
-    shape = tuple(node.output_tensors[0].shape)
-    if len(node.output_tensors) != 1 or len(shape) < 2 or shape[-1] is None:
+    shape = layers_lib.lookup(model, path).output_shape
+    if len(shape) < 2 or shape[-1] is None:
         raise ValueError(
             f"layer {path!r} outputs shape {shape}: it has no channel or unit axis "
             "to visualize. Choose a layer whose output is (batch, H, W, channels), "
@@ -90,7 +58,7 @@ def default_objective(model: keras.Model, path: str) -> str:
     """ "channel" for conv layers; "logit" for softmax layers, else "unit", for Dense."""
     if len(output_shape(model, path)) > 2:
         return "channel"
-    softmax = _activation_name(layers_lib.get_layer(model, path)) == "softmax"
+    softmax = layers_lib.lookup(model, path).activation == "softmax"
     return "logit" if softmax else "unit"
 
 
@@ -126,7 +94,8 @@ def ends_in_relu(model: keras.Model, path: str) -> bool:
         cfg = layer.get_config()
         plain = (cfg.get("max_value"), cfg.get("negative_slope"), cfg.get("threshold"))
         return plain in ((None, 0.0, 0.0), (None, 0, 0))
-    return has_preactivation(model, path) and _activation_name(layer) == "relu"
+    facts = layers_lib.lookup(model, path)
+    return has_preactivation(model, path) and facts.activation == "relu"
 
 
 class _Twins:
@@ -144,7 +113,7 @@ class _Twins:
                 " cannot be computed; use an objective on its output ('unit' or "
                 "'channel')"
             )
-        if _activation_name(layer) == "linear":
+        if layers_lib.activation_name(layer) == "linear":
             return None  # the output is its own pre-activation
         config = dict(layer.get_config(), activation="linear")
         config["name"] = f"{layer.name}_netviz_preactivation"
@@ -215,7 +184,7 @@ class Target:
         self.layer = layers_lib.get_layer(model, path)  # unknown: lists names
         self.mode, self.sliced = mode, sliced
         twins = _LayerInput() if sliced else _Twins()
-        with _outbound_nodes_kept(model):
+        with layers_lib.outbound_nodes_kept(model):
             if mode == "output" and not sliced:
                 self.model = layers_lib.feature_model(model, [path])
             else:

@@ -1,0 +1,66 @@
+"""The overhead budget: heavy kinds wait while NetViz would cost too much.
+
+NetViz's own time (inside the callback's hooks) is kept at most `share` of
+the training time so far (the fit's wall time minus NetViz's). A heavy kind
+that is due but would pass the budget, judged by what it cost the last time
+it ran, is deferred to the next step where it fits; its first due step and
+the final epoch always run, so there are early pictures and pictures of the
+trained model.
+"""
+
+from __future__ import annotations
+
+import time
+
+# The groups whose cost can dwarf a training epoch; activations (one forward
+# pass of the probe) and the probe itself always run.
+HEAVY = ("ascent", "deconv")
+
+
+class OverheadBudget:
+    """Decides which due heavy kinds can run now.
+
+    Attributes:
+      share: the largest share of training time NetViz may take, or None
+        (no budget: everything runs when due).
+      deferred: `{group: [step, ...]}`, the due steps not yet made up for.
+    """
+
+    def __init__(self, share: float | None):
+        self.share = share
+        self.deferred: dict[str, list[int]] = {}
+        self._cost: dict[str, float] = {}
+        self._announced: set[str] = set()
+        self._start = time.perf_counter()
+
+    def start(self) -> None:
+        """Marks the beginning of training."""
+        self._start = time.perf_counter()
+        self.deferred.clear()
+        self._cost.clear()
+
+    def allows(self, group: str, spent: float, final: bool) -> bool:
+        """Whether `group` may run now.
+
+        Args:
+          group: a key of `metadata.GROUPS`.
+          spent: NetViz's seconds so far in this fit.
+          final: this is the last epoch of the fit.
+        """
+        cost = self._cost.get(group)
+        if self.share is None or group not in HEAVY or cost is None or final:
+            return True
+        training = time.perf_counter() - self._start - spent
+        return spent + cost <= self.share * training
+
+    def defer(self, group: str, step: int) -> bool:
+        """Records a deferred due step; True the first time `group` is deferred."""
+        first = group not in self._announced
+        self.deferred.setdefault(group, []).append(int(step))
+        self._announced.add(group)
+        return first
+
+    def ran(self, group: str, seconds: float) -> list[int]:
+        """Records what a run of `group` cost; returns the steps it made up for."""
+        self._cost[group] = seconds
+        return self.deferred.pop(group, [])

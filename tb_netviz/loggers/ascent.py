@@ -1,0 +1,129 @@
+"""`AscentLogger`: feature visualizations of chosen channels, one grid per layer."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from tb_netviz import config
+from tb_netviz.loggers.base import Logger, warn_nonfinite
+from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.ascent import FeatureVisualizer
+from tb_netviz.pictures import ascent as pictures
+
+
+class AscentLogger(Logger):
+    """Logs `ascent/<layer>`, the same channels and seed at every step.
+
+    With the same seed at every step, changes across steps come from the
+    weights, not the noise; with the same channels in every run, runs compare
+    channel by channel.
+    """
+
+    group = "ascent"
+
+    def __init__(
+        self,
+        model: keras.Model,
+        layers: Sequence[str],
+        channels: int | Sequence[int] = 8,
+        steps: int | None = None,
+        preset: str = "auto",
+        budget_s: float | None = 60.0,
+        input_range: tuple[float, float] = (0.0, 1.0),
+        seed: int = 0,
+        **overrides: Any,
+    ):
+        """Args:
+        model: a built model with one image input `(batch, H, W, C)`.
+        layers: layer paths to visualize.
+        channels: channel indices, or N for the first N channels of each layer.
+        steps: optimization steps; default the preset's.
+        preset: "auto" (the default), or a recipe of `methods.ascent.presets`.
+        budget_s: seconds for all layers at one step; past it the images
+          reached so far are written, flagged `budget_exhausted`, with a
+          warning. None: no limit.
+        input_range: `(lo, hi)` of the model's inputs.
+        seed: seeds the optimization (the same at every step).
+        **overrides: single settings of the preset (`jitter=4`, `scales=[1.0,
+          1.1]`, ...).
+
+        Raises:
+          ValueError: unknown layer, preset or setting, channels out of range.
+        """
+        super().__init__(layers)
+        if isinstance(channels, int):
+            config.check_freq("ascent_channels", channels, False)
+        self._steps, self._seed = steps, int(seed)
+        self._budget_s = config.check_budget("ascent_budget_s", budget_s, True)
+        input_range = config.check_input_range(input_range)
+        self._visualizers = {
+            layer: FeatureVisualizer(
+                model, layer, preset=preset, input_range=input_range, **overrides
+            )
+            for layer in self.layers
+        }
+        self._channels = {
+            layer: list(range(min(channels, vis.n_channels)))
+            if isinstance(channels, int)
+            else layers_lib.check_channels(
+                channels, vis.n_channels, layer, "ascent_channels"
+            )
+            for layer, vis in self._visualizers.items()
+        }
+        chosen = {vis.preset for vis in self._visualizers.values()}
+        self.preset = chosen.pop() if len(chosen) == 1 else preset
+        if preset == "auto":
+            size = "x".join(map(str, next(iter(self._visualizers.values())).size))
+            print(
+                f"NetViz: ascent preset 'auto' chose {self.preset!r} for {size} "
+                "inputs (lucid from 64 px a side, yosinski2015 below)"
+            )
+
+    def _log(self, step: int, extra: dict[str, Any]) -> bool:
+        # One budget for all layers at this step.
+        deadline = time.perf_counter() + (self._budget_s or float("inf"))
+        written = True
+        for layer in self.layers:
+            written &= bool(
+                self.attempt(step, layer, self._one, layer, step, deadline, extra)
+            )
+        return written
+
+    def _one(self, layer: str, step: int, deadline: float, extra) -> bool:
+        start = time.perf_counter()
+        vis = self._visualizers[layer]
+        budget = None if self._budget_s is None else max(deadline - start, 0.0)
+        result = vis(
+            self._channels[layer], steps=self._steps, seed=self._seed, budget_s=budget
+        )
+        record = pictures.record(
+            result.images,
+            result.channels,
+            result.objective,
+            result.nonfinite,
+            vis.input_range,
+            preset=vis.preset,
+            settings=result.settings,
+            seed=self._seed,
+            steps_done=int(result.steps_done),
+            budget_exhausted=bool(result.stopped_early),
+        )
+        if result.stopped_early:
+            warnings.warn(
+                f"NetViz: ascent_budget_s ran out at layer {layer!r}, step {step}: "
+                f"wrote images after {result.steps_done} of "
+                f"{result.settings['steps']} steps (raise ascent_budget_s or lower "
+                "ascent_steps).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        if np.any(result.nonfinite):
+            warn_nonfinite("ascent", layer, step)
+        seconds = time.perf_counter() - start
+        return self.write("ascent", layer, step, record, seconds, extra)

@@ -1,0 +1,96 @@
+"""`DeconvLogger`: deconvnet and guided-backprop reconstructions of the probe."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from tb_netviz import config
+from tb_netviz.loggers.base import Logger, warn_nonfinite
+from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.deconv import METHODS, Deconvolver
+from tb_netviz.pictures import deconv as pictures
+
+
+class DeconvLogger(Logger):
+    """Logs `deconvnet/<layer>` and/or `guided_backprop/<layer>`.
+
+    Both methods share one forward pass; each record's `seconds` is its
+    share of the computation plus its own drawing and writing.
+    """
+
+    group = "deconv"
+
+    def __init__(
+        self,
+        model: keras.Model,
+        probe,
+        layers: Sequence[str],
+        channels: Sequence[int] | None = None,
+        top_k: int = 4,
+        methods: str | Sequence[str] = METHODS,
+        input_range: tuple[float, float] | None = None,
+    ):
+        """Args:
+        model: a built single-input model.
+        probe: the probe batch `(N, H, W, C)`.
+        layers: layer paths with spatial output.
+        channels: channel indices for every probe input, or None for each
+          input's `top_k` most active channels.
+        top_k: channels per probe input when `channels` is None.
+        methods: "deconvnet", "guided_backprop" or both (the default).
+        input_range: `(lo, hi)` to draw the inputs; None infers it from the
+          probe.
+
+        Raises:
+          ValueError: unknown layer or method, channels out of range, a layer
+            without spatial output, a probe that does not fit.
+        """
+        super().__init__(layers)
+        self._probe = config.check_probe(model, probe)
+        self._top_k = config.check_freq("deconv_top_k", top_k, False)
+        self._channels = channels
+        self._range = config.check_input_range(
+            config.infer_input_range(self._probe)
+            if input_range is None
+            else input_range
+        )
+        self._deconvolvers = {
+            layer: Deconvolver(model, layer, methods=methods) for layer in self.layers
+        }
+        for layer, d in self._deconvolvers.items():
+            if channels is not None:
+                layers_lib.check_channels(
+                    channels, d.num_channels, layer, "deconv_channels"
+                )
+
+    def _log(self, step: int, extra: dict[str, Any]) -> bool:
+        written = True
+        for layer in self.layers:
+            written &= bool(self.attempt(step, layer, self._one, layer, step, extra))
+        return written
+
+    def _one(self, layer: str, step: int, extra) -> bool:
+        start = time.perf_counter()
+        result = self._deconvolvers[layer](self._probe, self._channels, self._top_k)
+        share = (time.perf_counter() - start) / len(result.images)
+        written = True
+        for method, recons in result.images.items():
+            begin = time.perf_counter()
+            record = pictures.record(
+                method,
+                self._probe,
+                recons,
+                result.channels,
+                result.activation_max,
+                self._range,
+            )
+            if not np.isfinite(recons).all():
+                warn_nonfinite(method, layer, step)
+            seconds = share + time.perf_counter() - begin
+            written &= self.write(method, layer, step, record, seconds, extra)
+        return written

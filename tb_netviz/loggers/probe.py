@@ -1,0 +1,67 @@
+"""`ProbeLogger`: the probe inputs themselves, once per run."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import keras
+
+from tb_netviz import config
+from tb_netviz.loggers.base import Logger
+from tb_netviz.pictures import probe as pictures
+
+
+def input_names(model: keras.Model) -> list[str]:
+    """`["input"]` for a one-input model, else `["input_0", "input_1", ...]`.
+
+    Positional, not the input layers' own names: Keras numbers those per
+    process (`input_layer_3`), and runs must compare by name.
+    """
+    count = len(model.inputs)
+    return ["input"] if count == 1 else [f"input_{i}" for i in range(count)]
+
+
+class ProbeLogger(Logger):
+    """Logs `probe/input` (`probe/input_<i>` for several model inputs): one
+    picture per probe input.
+
+    The panel shows the probe beside the activations; the callback logs it at
+    the first step it logs anything.
+    """
+
+    group = "probe"
+
+    def __init__(
+        self, model: keras.Model, probe, input_range: tuple[float, float] | None = None
+    ):
+        """Args:
+        model: a built model.
+        probe: the probe batch (a list of arrays for several inputs).
+        input_range: `(lo, hi)` to draw image inputs; None infers it.
+
+        Raises:
+          ValueError: a probe that does not fit the model.
+        """
+        checked = config.check_probe(model, probe)
+        self._parts = checked if isinstance(checked, list) else [checked]
+        super().__init__(input_names(model))
+        self._range = config.check_input_range(
+            config.infer_input_range(self._parts)
+            if input_range is None
+            else input_range
+        )
+
+    def _log(self, step: int, extra: dict[str, Any]) -> bool:
+        written = True
+        for name, part in zip(self.layers, self._parts):
+            written &= bool(
+                self.attempt(step, name, self._one, name, part, step, extra)
+            )
+        return written
+
+    def _one(self, name: str, part, step: int, extra) -> bool:
+        start = time.perf_counter()
+        record = pictures.record(part, self._range)
+        seconds = time.perf_counter() - start
+        return self.write("probe", name, step, record, seconds, extra)
