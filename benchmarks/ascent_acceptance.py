@@ -3,19 +3,23 @@
 For every live channel of conv1 and conv2 (some training image activates it),
 the optimized image should activate its own channel more than any training or
 probe image does, and more than the other channels' images do, in >= 90% of
-channels. Prints the two fractions per layer and preset.
+channels. Prints the two fractions per layer and preset and writes JSON.
+`--steps` defaults to each preset's own number of steps.
 
-Usage: python benchmarks/ascent_acceptance.py [--steps 256] [--presets lucid yosinski2015]
+Usage:
+    python benchmarks/ascent_acceptance.py [--steps N]
+        [--presets auto lucid distill2017 yosinski2015]
+        [--out benchmarks/results/ascent_acceptance.json]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import common
 import keras
 import numpy as np
 
@@ -23,7 +27,7 @@ from tb_netviz import demo
 from tb_netviz.methods import feature_visualization_result, layer_activations
 
 
-def fractions(model, images, layer: str, preset: str, steps: int) -> dict:
+def fractions(model, images, layer: str, preset: str, steps: int | None) -> dict:
     data = layer_activations(model, images, [layer])[layer].mean(axis=(1, 2))
     live = [int(c) for c in np.flatnonzero(data.max(axis=0) > 0)]
     result = feature_visualization_result(
@@ -34,6 +38,8 @@ def fractions(model, images, layer: str, preset: str, steps: int) -> dict:
     own = np.diag(acts)
     others = np.where(np.eye(len(live), dtype=bool), -np.inf, acts)
     return {
+        "preset": result.settings["preset"],
+        "steps": int(result.steps_done),
         "channels": int(data.shape[1]),
         "live": len(live),
         "beats_data": float((own > data[:, live].max(axis=0)).mean()),
@@ -43,8 +49,13 @@ def fractions(model, images, layer: str, preset: str, steps: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=256)
-    parser.add_argument("--presets", nargs="+", default=["lucid", "yosinski2015"])
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument(
+        "--presets", nargs="+", default=["auto", "lucid", "yosinski2015"]
+    )
+    parser.add_argument(
+        "--out", default=os.path.join(common.RESULTS, "ascent_acceptance.json")
+    )
     args = parser.parse_args()
     x, y = demo.make_data(1200, 0)
     probe = demo.make_data(8, 1)[0]
@@ -60,11 +71,28 @@ def main() -> None:
         for preset in args.presets
         for layer in ("conv1", "conv2")
     }
-    print(f"{'preset/layer':24} live/all  beats data  beats other channels")
-    for name, r in rows.items():
-        print(f"{name:24} {r['live']:>3}/{r['channels']:<4} {r['beats_data']:>10.0%} "
-              f"{r['beats_other_channels']:>21.0%}")  # fmt: skip
-    print(json.dumps({"steps": args.steps, "results": rows}))
+    table = [
+        [
+            name,
+            r["preset"],
+            r["steps"],
+            f"{r['live']}/{r['channels']}",
+            f"{r['beats_data']:.0%}",
+            f"{r['beats_other_channels']:.0%}",
+        ]
+        for name, r in rows.items()
+    ]
+    headers = ["preset/layer", "recipe", "steps", "live/all", "beats data"]
+    print(common.table([*headers, "beats other channels"], table))
+    common.write_json(
+        args.out,
+        {
+            "benchmark": "ascent_acceptance",
+            "steps": args.steps,
+            "results": rows,
+            "environment": common.environment(),
+        },
+    )
 
 
 if __name__ == "__main__":

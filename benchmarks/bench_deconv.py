@@ -1,24 +1,25 @@
-"""Benchmark: deconvnet and guided backprop on VGG16 block3_conv1.
+"""Deconvnet and guided backprop on VGG16 block3_conv1: tb_netviz, the floor, tf-keras-vis.
 
-VGG16 (`weights=None`, 224x224), layer `block3_conv1`, N probe images x K channels
-(16 x 8 by default: 128 pairs), both methods. In one run it reports:
+VGG16 (`weights=None`, 224x224), layer `block3_conv1`, N probe images x K
+channels (8 x 8 by default), both methods. Reported, best of `--repeats` calls
+after a warm-up call (shown as "first"), wall and process CPU time:
 
 - tb_netviz: one `Deconvolver` call for both methods, and guided backprop alone;
-- the floor: one forward+backward pass of the same N*K (image, channel) pairs as
-  one batch in plain TF (tf.nn ops, a `tf.custom_gradient` ReLU), per method, the
-  faster of without and with XLA. XLA on CPU needs ~0.17 GB per pair here (~21 GB
-  for 128, more than this machine has), so its batch is capped by `--xla-batch`
-  and the table says so;
-- tf-keras-vis 0.8 guided backprop (`ExtractIntermediateLayer` +
-  `GuidedBackpropagation` modifiers + `Saliency`, one call per channel over the N
-  images), installed from PyPI into `.bench_venv` (created here if missing).
+- the floor, what the method itself must do, in plain TF (graph mode, no
+  XLA): ONE forward pass of the N images to the layer, then per method K
+  backward passes over the N images (one per channel), each by hand: the
+  ReLU rule, `conv2d_transpose` through each convolution, TF's `MaxPoolGrad`
+  through each pooling (the switches of the forward pass). Both methods:
+  1 forward + 2K backward; guided backprop only: 1 forward + K backward;
+- tf-keras-vis guided backprop (`ExtractIntermediateLayer` +
+  `GuidedBackpropagation` + `Saliency`, one call per channel over the N
+  images: K forward+backward passes), in the peer venv (`peers.py`).
 
-Floors and tf-keras-vis run in subprocesses (their memory is returned between
-them) on the same weights, images and K channels (the K largest mean maxima), and
-each is checked against tb_netviz's output. Times: best of `--repeats` calls after
-a warm-up (trace/compile) call, whose time is shown as "first".
+Floor and peer run in subprocesses on the same weights, images and K channels
+(the K largest mean maxima), and each output is checked against tb_netviz's.
 
-    python benchmarks/bench_deconv.py [--images 16] [--channels 8] [--repeats 2]
+    python benchmarks/bench_deconv.py [--images 8] [--channels 8] [--repeats 2]
+        [--peer-venv PATH | --no-peer] [--out benchmarks/results/deconv.json]
 """
 
 from __future__ import annotations
@@ -30,79 +31,98 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import common
 import numpy as np
-import tensorflow as tf
+import peers
 
 LAYER = "block3_conv1"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV = os.path.join(ROOT, ".bench_venv")
-PEER = os.path.join(ROOT, "benchmarks", "deconv_peer_tf_keras_vis.py")
+PEER = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "deconv_peer_tf_keras_vis.py"
+)
+POOL_BEFORE = (2, 4)  # block1_pool before block2_conv1, block2_pool before block3_conv1
 
 
-def timed(fn, repeats: int) -> tuple[float, float, float, object]:
-    """Returns (first call s, best later call s, its CPU s, last result).
-
-    CPU seconds (all threads of this process) are less disturbed than wall time
-    when other work shares the cores.
-    """
-    start = time.perf_counter()
-    result = fn()
-    first, times = time.perf_counter() - start, []
+def best_of(fn, repeats: int) -> dict:
+    """First call, then the best (wall, CPU) of `repeats` more; and the result."""
+    first, _, result = common.timed(fn)
+    runs = []
     for _ in range(repeats):
-        start, cpu = time.perf_counter(), time.process_time()
-        result = fn()
-        times.append((time.perf_counter() - start, time.process_time() - cpu))
-    best, cpu = min(times)
-    return first, best, cpu, result
+        wall, cpu, result = common.timed(fn)
+        runs.append((wall, cpu))
+    best, cpu = min(runs)
+    return {"first": first, "best": best, "cpu": cpu, "result": result}
 
 
 def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
-def floor_child(method: str, jit: bool, batch: int, data_path: str, out: str):
-    """Plain TF: the VGG16 prefix on (image, channel) pairs, seeds, one gradient."""
+def floor_child(data_path: str, out: str) -> None:
+    """One forward pass, K hand-written backward passes per method (plain TF)."""
+    import tensorflow as tf
+
     data = np.load(data_path)
-    k = len(data["channels"])
-    x_all = np.repeat(data["images"], k, axis=0)  # pair p = (image p // k, ...)
-    c_all = np.tile(data["channels"], len(data["images"])).astype(np.int32)
-    params = [(tf.constant(data[f"{n}/kernel"]), tf.constant(data[f"{n}/bias"]))
-              for n in data["layer_names"]]  # fmt: skip
-
-    @tf.custom_gradient
-    def relu(x):
-        def grad(dy):
-            if method == "deconvnet":
-                return tf.nn.relu(dy)
-            return tf.nn.relu(dy) * tf.cast(x > 0, dy.dtype)
-
-        return tf.nn.relu(x), grad
-
-    @tf.function(jit_compile=jit)
-    def run(x, channel):
-        with tf.GradientTape(watch_accessed_variables=False) as tape:
-            tape.watch(x)
-            h = x
-            for i, (kernel, bias) in enumerate(params):
-                if i in (2, 4):  # block1_pool, block2_pool
-                    h = tf.nn.max_pool2d(h, 2, 2, "VALID")
-                h = relu(tf.nn.conv2d(h, kernel, 1, "SAME") + bias)
-        seed = h * tf.one_hot(channel, h.shape[-1])[:, None, None, :]
-        return tape.gradient(h, x, output_gradients=seed)
-
-    chunks = [
-        (tf.constant(x_all[i : i + batch]), tf.constant(c_all[i : i + batch]))
-        for i in range(0, len(x_all), batch)
+    x = tf.constant(data["images"])
+    channels = [int(c) for c in data["channels"]]
+    params = [
+        (tf.constant(data[f"{n}/kernel"]), tf.constant(data[f"{n}/bias"]))
+        for n in data["layer_names"]
     ]
-    first, best, cpu, grads = timed(
-        lambda: [run(x, c).numpy() for x, c in chunks], int(data["repeats"])
+
+    def run(methods):
+        saved, h = [], x  # per layer: (conv input, pre-activation, pool in/out)
+        for i, (kernel, bias) in enumerate(params):
+            pool = None
+            if i in POOL_BEFORE:
+                pool = (h, tf.nn.max_pool2d(h, 2, 2, "VALID"))
+                h = pool[1]
+            z = tf.nn.conv2d(h, kernel, 1, "SAME") + bias
+            saved.append((h, z, pool))
+            h = tf.nn.relu(z)
+        out = {}
+        for method in methods:
+            images = []
+            for c in channels:
+                r = h * tf.one_hot(c, h.shape[-1])  # the channel's own feature map
+                for i in reversed(range(len(params))):
+                    conv_in, z, pool = saved[i]
+                    r = tf.nn.relu(r)
+                    if method == "guided_backprop":
+                        r *= tf.cast(z > 0, r.dtype)
+                    r = tf.nn.conv2d_transpose(
+                        r, params[i][0], tf.shape(conv_in), 1, "SAME"
+                    )
+                    if pool is not None:
+                        r = tf.raw_ops.MaxPoolGrad(
+                            orig_input=pool[0],
+                            orig_output=pool[1],
+                            grad=r,
+                            ksize=[1, 2, 2, 1],
+                            strides=[1, 2, 2, 1],
+                            padding="VALID",
+                        )
+                images.append(r)
+            out[method] = tf.stack(images, axis=1)  # (N, K, H, W, C)
+        return out
+
+    both = tf.function(lambda: run(("deconvnet", "guided_backprop")))
+    guided = tf.function(lambda: run(("guided_backprop",)))
+    repeats = int(data["repeats"])
+    b = best_of(lambda: {k: v.numpy() for k, v in both().items()}, repeats)
+    g = best_of(lambda: guided()["guided_backprop"].numpy(), repeats)
+    timings = {
+        name: {k: v for k, v in r.items() if k != "result"}
+        for name, r in (("both", b), ("guided", g))
+    }
+    np.savez(
+        out,
+        deconvnet=b["result"]["deconvnet"],
+        guided_backprop=b["result"]["guided_backprop"],
+        timings=json.dumps({**timings, "peak_gb": peak_gb()}),
     )
-    images = np.concatenate(grads)
-    np.savez(out, images=images, first=first, best=best, cpu=cpu, gb=peak_gb())
 
 
 def child(args: list[str], out: str) -> dict:
@@ -110,32 +130,21 @@ def child(args: list[str], out: str) -> dict:
     return dict(np.load(out, allow_pickle=False))
 
 
-def ensure_venv() -> str:
-    python = os.path.join(VENV, "bin", "python")
-    if not os.path.exists(python):
-        subprocess.run(
-            [sys.executable, "-m", "venv", "--system-site-packages", VENV], check=True
-        )
-    if subprocess.run([python, "-c", "import tf_keras_vis"]).returncode:
-        pip = [python, "-m", "pip", "install", "-q", "tf-keras-vis"]
-        subprocess.run(pip, check=True)
-    return python
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=16)
+    parser.add_argument("--images", type=int, default=8)
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--xla-batch", type=int, default=32)
-    parser.add_argument("--floor-child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--floor-child", nargs=2, help=argparse.SUPPRESS)
+    peers.add_flag(parser)
+    parser.add_argument("--out", default=os.path.join(common.RESULTS, "deconv.json"))
     args = parser.parse_args()
     if args.floor_child:
-        method, jit, batch, data, out = args.floor_child
-        return floor_child(method, jit == "1", int(batch), data, out)
+        return floor_child(*args.floor_child)
     import keras
+    import tensorflow as tf
 
-    from tb_netviz.methods import deconv, layer_activations
+    from tb_netviz.methods import Deconvolver, layer_activations
 
     n, k, repeats = args.images, args.channels, args.repeats
     keras.utils.set_random_seed(0)
@@ -145,75 +154,118 @@ def main() -> None:
     maxima = layer_activations(model, images, [LAYER])[LAYER].max(axis=(1, 2))
     channels = np.argsort(-maxima.mean(axis=0), kind="stable")[:k]
 
-    rows = []  # (label, first s, best s, CPU s, peak GB)
-
-    def row(*values):
-        rows.append(values)
-        print(
-            f"{values[0]}: first {values[1]:.2f} s, best {values[2]:.2f} s", flush=True
-        )
-
-    both = deconv.Deconvolver(model, LAYER)
-    first, best, cpu, ours = timed(lambda: both(images, channels), repeats)
-    row("tb_netviz, both methods, one call", first, best, cpu, peak_gb())
-    guided = deconv.Deconvolver(model, LAYER, methods="guided_backprop")
-    first, best, cpu, _ = timed(lambda: guided(images, channels), repeats)
-    row("tb_netviz, guided backprop only", first, best, cpu, peak_gb())
+    both = Deconvolver(model, LAYER)
+    ours = best_of(lambda: both(images, channels), repeats)
+    guided = Deconvolver(model, LAYER, methods="guided_backprop")
+    ours_guided = best_of(lambda: guided(images, channels), repeats)
+    reference = ours["result"].images
+    rows = {
+        "tb_netviz, both methods, one call": ours,
+        "tb_netviz, guided backprop only": ours_guided,
+    }
 
     names = [layer.name for layer in model.layers if layer.weights]
     names = names[: names.index(LAYER) + 1]
-    weights = {f"{name}/{w}": getattr(model.get_layer(name), w).numpy()
-               for name in names for w in ("kernel", "bias")}  # fmt: skip
-    floor, errors = {}, []
+    weights = {
+        f"{name}/{w}": getattr(model.get_layer(name), w).numpy()
+        for name in names
+        for w in ("kernel", "bias")
+    }
+    errors = {}
     with tempfile.TemporaryDirectory() as tmp:
         data, out = os.path.join(tmp, "data.npz"), os.path.join(tmp, "out.npz")
-        np.savez(data, images=images, channels=channels, repeats=repeats,
-                 layer_names=np.array(names), **weights)  # fmt: skip
-        for method in deconv.METHODS:
-            for jit, batch in ((0, n * k), (1, min(args.xla_batch, n * k))):
-                cmd = [sys.executable, __file__, "--floor-child", method, str(jit),
-                       str(batch), data, out]  # fmt: skip
-                res = child(cmd, out)
-                label = f"floor {method}, " + (
-                    f"XLA ({n * k // batch} x {batch} pairs)" if jit else "no XLA"
-                )
-                row(label, *(float(res[key]) for key in ("first", "best", "cpu", "gb")))
-                best = (float(res["best"]), float(res["cpu"]))
-                floor[method] = min(floor.get(method, (np.inf,)), best)
-                ref = ours.images[method]
-                err = np.abs(res["images"].reshape(ref.shape) - ref).max()
-                errors.append((label, err / np.abs(ref).max()))
-        res = child([ensure_venv(), PEER, data, out], out)
-    timings = json.loads(str(res["timings"]))
-    row("tf-keras-vis guided, one call per channel", timings["warmup_s"],
-        *min(timings["runs"]), timings["peak_gb"])  # fmt: skip
-    ref = ours.images["guided_backprop"]
-    err = np.abs(res["images"] - ref).max() / np.abs(ref).max()
-    errors.append(("tf-keras-vis guided", err))
+        np.savez(
+            data,
+            images=images,
+            channels=channels,
+            repeats=repeats,
+            layer_names=np.array(names),
+            **weights,
+        )
+        res = child([sys.executable, __file__, "--floor-child", data, out], out)
+        floor = json.loads(str(res["timings"]))
+        rows["floor, both (1 forward + 2K backward)"] = floor["both"]
+        rows["floor, guided only (1 forward + K backward)"] = floor["guided"]
+        for method, ref in reference.items():
+            err = np.abs(res[method] - ref).max() / np.abs(ref).max()
+            errors[f"floor {method}"] = float(err)
+        if not args.no_peer:
+            python = peers.python(args.peer_venv, "tf-keras-vis")
+            res = child([python, PEER, data, out], out)
+            t = json.loads(str(res["timings"]))
+            best, cpu = min(t["runs"])
+            rows["tf-keras-vis guided, one call per channel"] = {
+                "first": t["warmup_s"],
+                "best": best,
+                "cpu": cpu,
+            }
+            ref = reference["guided_backprop"]
+            errors["tf-keras-vis guided"] = float(
+                np.abs(res["images"] - ref).max() / np.abs(ref).max()
+            )
 
-    print(f"\nVGG16 {LAYER}, {n} images x {k} channels = {n * k} pairs, TF "
-          f"{tf.__version__}, {os.cpu_count()} CPUs, best of {repeats}")  # fmt: skip
-    print(f"{'':44} {'first s':>8} {'best s':>8} {'CPU s':>8} {'peak GB':>8}")
-    for label, *values in rows:
-        print(f"{label:44} " + " ".join(f"{v:8.2f}" for v in values))
-    ours_both, ours_guided, peer = (np.array(r[2:4]) for r in (*rows[:2], rows[-1]))
-    floor_both = np.add(floor["deconvnet"], floor["guided_backprop"])
-    ratios = [
-        ("both methods / floor (sum of both)", ours_both / floor_both, "<= 1.15x"),
-        ("guided only / floor guided", ours_guided / floor["guided_backprop"],
-         "<= 1.15x"),
-        ("tf-keras-vis guided / tb_netviz guided", peer / ours_guided, ">= 1.7x"),
-    ]  # fmt: skip
-    print(f"\n{'ratio':44} {'wall':>8} {'CPU':>8}   target")
-    for label, (wall, cpu), target in ratios:
-        print(f"{label:44} {wall:7.2f}x {cpu:7.2f}x   {target}")
-    # XLA rounds differently (~1e-6), which flips the few ReLU gates and pool
-    # switches whose inputs are that close: these rules are discontinuous.
-    print("\nmax |difference| / max |tb_netviz|:")
-    for label, err in errors:
-        print(f"  {label:44} {err:.1e}")
-    print(f"\ncommand: python benchmarks/bench_deconv.py --images {n} "
-          f"--channels {k} --repeats {repeats} --xla-batch {args.xla_batch}")  # fmt: skip
+    print(
+        f"\nVGG16 {LAYER}, {n} images x {k} channels, TF {tf.__version__}, "
+        f"{os.cpu_count()} CPUs, best of {repeats} after a warm-up call"
+    )
+    table = [
+        [label, f"{r['first']:.2f}", f"{r['best']:.2f}", f"{r['cpu']:.2f}"]
+        for label, r in rows.items()
+    ]
+    print(common.table(["", "first s", "best s", "CPU s"], table))
+    pairs = [
+        (
+            "both methods / floor both",
+            "tb_netviz, both methods, one call",
+            "floor, both (1 forward + 2K backward)",
+        ),
+        (
+            "guided only / floor guided",
+            "tb_netviz, guided backprop only",
+            "floor, guided only (1 forward + K backward)",
+        ),
+        (
+            "tf-keras-vis guided / tb_netviz guided",
+            "tf-keras-vis guided, one call per channel",
+            "tb_netviz, guided backprop only",
+        ),
+    ]
+    ratios = {}
+    for label, a, b in pairs:
+        if a in rows and b in rows:
+            ratios[label] = {
+                "wall": rows[a]["best"] / rows[b]["best"],
+                "cpu": rows[a]["cpu"] / rows[b]["cpu"],
+            }
+            print(
+                f"{label:44} {ratios[label]['wall']:6.2f}x wall "
+                f"{ratios[label]['cpu']:6.2f}x CPU"
+            )
+    print(
+        "max |difference| / max |tb_netviz|: "
+        + ", ".join(f"{k} {v:.1e}" for k, v in errors.items())
+    )
+    common.write_json(
+        args.out,
+        {
+            "benchmark": "deconv",
+            "setting": {
+                "model": "VGG16(weights=None) 224x224",
+                "layer": LAYER,
+                "images": n,
+                "channels": k,
+                "repeats": repeats,
+                "peers": peers.versions(args.peer_venv),
+            },
+            "rows": {
+                label: {k: v for k, v in r.items() if k != "result"}
+                for label, r in rows.items()
+            },
+            "ratios": ratios,
+            "relative_max_difference": errors,
+            "environment": common.environment(),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """tf-keras-vis guided backprop on the benchmark's VGG16 prefix; run by bench_deconv.py.
 
-Runs inside `.bench_venv` (tf-keras-vis installed from PyPI), in its own process so
-its imports and model clone cannot touch the tb_netviz measurement. Usage, as
-bench_deconv.py calls it:
+Runs inside the peer venv (`peers.py`: tf-keras-vis at its pinned version), in
+its own process so its imports and model clone cannot touch the tb_netviz
+measurement. Usage, as bench_deconv.py calls it:
 
-    .bench_venv/bin/python benchmarks/deconv_peer_tf_keras_vis.py DATA.npz OUT.npz
+    PEER_VENV/bin/python benchmarks/deconv_peer_tf_keras_vis.py DATA.npz OUT.npz
 
 DATA.npz holds `images` (N, 224, 224, 3), `channels` (K,), `repeats` and the
 block1_conv1..block3_conv1 weights; OUT.npz receives `images` (N, K, 224, 224, 3)

@@ -1,0 +1,184 @@
+"""The overhead budget: NetViz with ascent and deconv every epoch, vs Keras's TensorBoard.
+
+Setting (issue 8): the small CNN of `fits.py` (Conv32-Pool-Conv64-Pool-Dense10),
+2000 synthetic 32x32x3 samples, batch 32.
+
+- `tensorboard`: `fit` with `keras.callbacks.TensorBoard(log_dir)` alone
+  (its defaults);
+- `netviz`: the same plus `NetVizCallback(log_dir, probe=x[:8],
+  ascent_freq=1, deconv_freq=1)`: every other setting its default, so the
+  overhead budget is the default 0.25 (a heavy kind that would take NetViz's
+  hook time past 25% of the training time so far is deferred; its first due
+  step and the final epoch always run).
+
+One warm-up 1-epoch fit of each, then `--pairs` interleaved pairs of
+`--epochs` epochs (the order alternates), then `--short-pairs` pairs of
+`--short-epochs` epochs (what a short fit costs: there, the first and the
+final epoch are most of the epochs, and they always run). Reported: the
+median of the per-pair ratios `fit(netviz) / fit(tensorboard)` in wall and
+process CPU time, NetViz's `hook_seconds`, and per heavy group the epochs it
+ran at (read back from the event files) and how many due steps were deferred.
+
+Usage:
+    python benchmarks/bench_budget.py [--pairs 5] [--epochs 10]
+        [--short-pairs 3] [--short-epochs 3] [--out benchmarks/results/budget.json]
+
+Target: median ratio <= 1.35 for the 10-epoch fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+
+import common
+import fits
+
+RATIO_LIMIT = 1.35
+HEAVY = ("ascent", "deconv")
+HEAVY_OF = {"ascent": "ascent", "deconvnet": "deconv", "guided_backprop": "deconv"}
+
+
+def one_fit(variant: str, x, y, probe, weights, epochs: int, tmp: str) -> dict:
+    import keras
+
+    import tb_netviz
+
+    log_dir = tempfile.mkdtemp(dir=tmp, prefix=f"{variant}-")
+    cbs = [keras.callbacks.TensorBoard(log_dir)]
+    if variant == "netviz":
+        netviz = tb_netviz.NetVizCallback(log_dir, probe, ascent_freq=1, deconv_freq=1)
+        cbs.insert(0, netviz)  # its hooks are the ones timed
+    result = {
+        "variant": variant,
+        "epochs": epochs,
+        **fits.fit(weights, x, y, epochs, cbs),
+    }
+    if variant == "netviz":
+        steps = fits.logged_steps(os.path.join(log_dir, "netviz"))
+        ran = {group: set() for group in HEAVY}
+        for tag, logged in steps.items():
+            group = HEAVY_OF.get(tag.split(".", 1)[0])
+            if group:
+                ran[group].update(logged)
+        ran = {group: sorted(v) for group, v in ran.items()}
+        result.update(
+            netviz_hook_s=netviz.hook_seconds,
+            ran_at=ran,
+            deferred=sum(epochs - len(v) for v in ran.values()),
+            failures=len(netviz.failures),
+        )
+    shutil.rmtree(log_dir, ignore_errors=True)
+    return result
+
+
+def pairs(n: int, epochs: int, data, tmp: str) -> list[dict]:
+    x, y, probe, weights = data
+    out = []
+    for i in range(n):
+        order = ("tensorboard", "netviz") if i % 2 == 0 else ("netviz", "tensorboard")
+        pair = {v: one_fit(v, x, y, probe, weights, epochs, tmp) for v in order}
+        nv, tb = pair["netviz"], pair["tensorboard"]
+        print(
+            f"{epochs} epochs, pair {i + 1}/{n}: tensorboard {tb['fit_s']:.1f}s, "
+            f"netviz {nv['fit_s']:.1f}s ({nv['fit_s'] / tb['fit_s']:.2f}x; hooks "
+            f"{nv['netviz_hook_s']:.1f}s); ascent at {nv['ran_at']['ascent']}, "
+            f"deconv at {nv['ran_at']['deconv']}",
+            flush=True,
+        )
+        out.append(pair)
+    return out
+
+
+def summarize(rounds: list[dict]) -> dict:
+    nv = [r["netviz"] for r in rounds]
+    tb = [r["tensorboard"] for r in rounds]
+    ratios = [a["fit_s"] / b["fit_s"] for a, b in zip(nv, tb)]
+    cpu = [a["fit_cpu_s"] / b["fit_cpu_s"] for a, b in zip(nv, tb)]
+    return {
+        "ratios": ratios,
+        "ratio_median": common.median(ratios),
+        "cpu_ratio_median": common.median(cpu),
+        "tensorboard_fit_s_median": common.median([b["fit_s"] for b in tb]),
+        "netviz_fit_s_median": common.median([a["fit_s"] for a in nv]),
+        "netviz_hook_s_median": common.median([a["netviz_hook_s"] for a in nv]),
+        "hook_share_of_tensorboard_fit_median": common.median(
+            [a["netviz_hook_s"] / b["fit_s"] for a, b in zip(nv, tb)]
+        ),
+        "deferred_median": common.median([a["deferred"] for a in nv]),
+        "ran_at": [a["ran_at"] for a in nv],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--short-pairs", type=int, default=3)
+    parser.add_argument("--short-epochs", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--out", default=os.path.join(common.RESULTS, "budget.json"))
+    args = parser.parse_args()
+    data = fits.data(args.samples)
+    tmp = tempfile.mkdtemp(prefix="netviz-bench-budget-")
+    try:
+        print("warm-up: one 1-epoch fit of each")
+        for v in ("tensorboard", "netviz"):
+            one_fit(v, *data, 1, tmp)
+        long = pairs(args.pairs, args.epochs, data, tmp)
+        short = pairs(args.short_pairs, args.short_epochs, data, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    summary = {
+        f"{args.epochs}_epochs": summarize(long),
+        f"{args.short_epochs}_epochs": summarize(short),
+    }
+    rows = []
+    for name, s in summary.items():
+        rows.append(
+            [
+                name,
+                f"{s['tensorboard_fit_s_median']:.1f}",
+                f"{s['netviz_fit_s_median']:.1f}",
+                f"{s['ratio_median']:.2f}x",
+                f"{s['cpu_ratio_median']:.2f}x",
+                f"{s['netviz_hook_s_median']:.1f}",
+                f"{s['deferred_median']:g}",
+            ]
+        )
+    print()
+    headers = ["fit", "TensorBoard s", "+NetViz s", "ratio", "CPU ratio", "hooks s"]
+    print(common.table([*headers, "deferred steps"], rows))
+    ratio = summary[f"{args.epochs}_epochs"]["ratio_median"]
+    met = ratio <= RATIO_LIMIT
+    print(
+        f"{args.epochs} epochs: median ratio {ratio:.2f}x (target <= "
+        f"{RATIO_LIMIT}x over {args.pairs} pairs): {'met' if met else 'MISSED'}"
+    )
+    common.write_json(
+        args.out,
+        {
+            "benchmark": "budget",
+            "setting": {
+                "model": "Conv32-Pool-Conv64-Pool-Dense10, same padding",
+                "samples": args.samples,
+                "batch": fits.BATCH,
+                "netviz": "NetVizCallback(log_dir, x[:8], ascent_freq=1, "
+                "deconv_freq=1), overhead_budget default 0.25",
+                "baseline": "keras.callbacks.TensorBoard(log_dir) defaults",
+                "pairs": [args.pairs, args.short_pairs],
+                "epochs": [args.epochs, args.short_epochs],
+            },
+            "summary": summary,
+            "target": {"ratio_max": RATIO_LIMIT, "ratio": ratio, "met": met},
+            "pairs": {"long": long, "short": short},
+            "environment": common.environment(),
+        },
+    )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
