@@ -1,21 +1,28 @@
-// The panel: loads the listing, keeps the state, fetches the chosen runs'
-// steps, syncs the sidebar and hands the main area to the current view.
+// The panel: loads the listing, keeps the state (and the URL in step with it),
+// fetches the chosen runs' steps, syncs the sidebar and hands the main area to
+// the current view. Follows TensorBoard's theme and its reload button.
 
 import { fetchRuns, fetchSteps, forgetCaches } from "./api.js";
 import { buildControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
 import { emptyState, errorBox } from "./empty.js";
 import { effectiveMode, isDense } from "./grid.js";
+import { HostPort, followDarkMode, loadUrlParams, writeHashParams } from "./host.js";
+import { bindKeys } from "./keys.js";
+import { compileFilter, displayName, runColors } from "./runs.js";
 import {
-  VIEWS, createState, currentKind, entryOf, hasKind, isNonfinite, layersOf, reconcile,
-  runNames, stepAt, unionSteps,
+  VIEWS, currentKind, createState, defaultRuns, entryOf, hasKind, isNonfinite, layersOf, reconcile,
+  runNames, setListing, stepAt, unionSteps,
 } from "./state.js";
+import { applyParams, toParams } from "./urlstate.js";
 import { renderActivations } from "./view_activations.js";
 import { renderAscent } from "./view_ascent.js";
 import { renderDeconv } from "./view_deconv.js";
 
-const POLL_MS = 30000;
+const POLL_MS = 10000; // cheap: the backend answers the listing from its cache
 const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv };
+const MIN_CARD = 330; // px: narrower cards wrap to the next row
+const GAP = 16;
 
 export class App {
   /** @param {HTMLElement} root the element the panel fills. */
@@ -23,22 +30,51 @@ export class App {
     this.state = createState();
     this.generation = 0;
     this.pending = false;
-    this.controls = buildControls((patch) => this.update(patch), () => this.refresh());
+    this.ready = false; // URL state applied; from then on the URL follows the state
+    this.pendingChannel = null;
+    this.pendingRuns = null;
+    this.steps = [];
+    this.controls = buildControls((patch) => this.update(patch), () => this.reload());
     this.main = el("main", { class: "nv-main", "aria-live": "polite" });
     this.root = root;
     replaceChildren(root, [this.controls.element, this.main]);
     this.listing = null;
-    // TensorBoard's reload button does not reach plugin iframes: poll the
-    // listing while visible, and re-render only when it changed.
+    this.port = new HostPort();
+    this.port.listen("experimental.DataReloaded", () => {
+      this.root.dataset.reloads = String(Number(this.root.dataset.reloads || 0) + 1);
+      this.reload();
+    });
+    followDarkMode((dark) => {
+      document.documentElement.classList.toggle("nv-dark", dark);
+      this.root.dataset.theme = dark ? "dark" : "light";
+    });
     setInterval(() => {
       if (document.visibilityState === "visible") this.refresh(true);
     }, POLL_MS);
-    // "fit" zoom depends on the width: re-render after the window is resized.
     let resizeTimer = 0;
     window.addEventListener("resize", () => {
       clearTimeout(resizeTimer);
-      resizeTimer = setTimeout(() => this.state.zoom === "auto" && this.schedule(), 200);
+      resizeTimer = setTimeout(() => this.schedule(), 150);
     });
+    bindKeys(this);
+  }
+
+  /** Applies the URL's state, then loads the listing. */
+  async start() {
+    const params = await loadUrlParams(this.port);
+    const later = applyParams(this.state, params);
+    this.pendingChannel = later.channel;
+    this.pendingRuns = later.runs;
+    await this.refresh();
+    this.ready = true;
+    this.syncUrl();
+  }
+
+  /** TensorBoard's reload button or ours: fetch the listing and steps again. */
+  reload() {
+    forgetCaches();
+    this.listing = null;
+    return this.refresh(true);
   }
 
   /**
@@ -59,7 +95,8 @@ export class App {
     if (quiet && listing === this.listing) return;
     this.listing = listing;
     forgetCaches();
-    this.state.runs = runs;
+    setListing(this.state, runs);
+    this.colors = runColors(runNames(this.state));
     const empty = runNames(this.state).length === 0;
     this.root.classList.toggle("nv-empty", empty);
     if (empty) {
@@ -67,19 +104,41 @@ export class App {
       this.root.dataset.state = "empty";
       return;
     }
+    if (this.pendingRuns) {
+      this.state.selectedRuns = this.pendingRuns;
+      this.pendingRuns = null;
+    }
     reconcile(this.state, true);
+    if (this.pendingChannel !== null) {
+      const kind = currentKind(this.state);
+      this.state.selected = { kind, layer: this.state.layers[kind], channel: this.pendingChannel };
+      this.pendingChannel = null;
+    }
     this.schedule();
   }
 
   /** Applies a partial state from the sidebar or a view, then re-renders. */
   update(patch) {
     const state = this.state;
-    if ("layer" in patch) state.layers[currentKind(state)] = patch.layer;
+    if ("layer" in patch) {
+      state.layer = patch.layer;
+      state.layers[currentKind(state)] = patch.layer;
+    }
     if (patch.selectedRuns === "all") patch.selectedRuns = runNames(state);
+    if (patch.selectedRuns === "default") patch.selectedRuns = defaultRuns(state);
     for (const [key, value] of Object.entries(patch)) if (key !== "layer") state[key] = value;
-    if ("selectedRuns" in patch) state.selectedRuns = runNames(state).filter((r) => state.selectedRuns.includes(r));
-    if ("view" in patch || "method" in patch || "selectedRuns" in patch) reconcile(state);
+    if ("view" in patch || "method" in patch || "selectedRuns" in patch || "filter" in patch) reconcile(state);
     this.schedule();
+  }
+
+  /** Moves the step by `delta` logged steps (keyboard ←/→). */
+  stepBy(delta) {
+    const steps = this.steps;
+    if (steps.length < 2) return;
+    const current = this.state.step === null ? steps.length - 1 : Math.max(0, steps.indexOf(this.chosen));
+    const i = Math.min(steps.length - 1, Math.max(0, current + delta));
+    if (i === current) return;
+    this.update({ step: i === steps.length - 1 ? null : steps[i] });
   }
 
   schedule() {
@@ -92,13 +151,37 @@ export class App {
     });
   }
 
+  /** Keeps TensorBoard's hash (`p.netviz.*`) in step with the state. */
+  syncUrl() {
+    if (!this.ready) return;
+    const state = this.state;
+    const defaults = defaultRuns(state);
+    const isDefault = defaults.length === state.selectedRuns.length &&
+      defaults.every((r, i) => r === state.selectedRuns[i]);
+    writeHashParams(toParams(state, isDefault));
+  }
+
+  /** The chosen runs that pass the filter: the ones with a card. */
+  shownRuns() {
+    const f = compileFilter(this.state.filter);
+    return this.state.selectedRuns.filter((run) => f.test(displayName(run)));
+  }
+
+  layoutWidths(count) {
+    const width = Math.max(200, this.main.clientWidth - 48);
+    const perRow = Math.max(1, Math.min(count, Math.floor((width + GAP) / (MIN_CARD + GAP))));
+    const card = (width - GAP * (perRow - 1)) / perRow;
+    return { perRow, fitWidth: Math.max(120, card - 26) };
+  }
+
   async render() {
     const generation = ++this.generation;
     const stale = () => generation !== this.generation;
     const state = this.state;
     const kind = currentKind(state);
     const layer = state.layers[kind];
-    const withTag = state.selectedRuns.filter((run) => entryOf(state, run, kind, layer));
+    const shown = this.shownRuns();
+    const withTag = shown.filter((run) => entryOf(state, run, kind, layer));
     this.root.dataset.state = "loading";
     const lists = await Promise.all(withTag.map((run) =>
       fetchSteps(run, entryOf(state, run, kind, layer).tag).catch((error) => ({ error }))));
@@ -108,8 +191,12 @@ export class App {
     const steps = unionSteps(good);
     let chosen = steps.length ? steps[steps.length - 1] : 0;
     if (state.step !== null && steps.length) chosen = steps.filter((s) => s <= state.step).pop() ?? steps[0];
+    this.steps = steps;
+    this.chosen = chosen;
     const columns = withTag.map((run, i) => ({
       run,
+      name: displayName(run),
+      color: this.colors[run],
       tag: entryOf(state, run, kind, layer).tag,
       steps: Array.isArray(lists[i]) ? lists[i] : [],
       error: Array.isArray(lists[i]) ? null : lists[i].error,
@@ -118,12 +205,18 @@ export class App {
     const samples = Math.max(0, ...withTag.map((r) => entryOf(state, r, kind, layer).samples || 0));
     if (state.sample >= samples) state.sample = Math.max(0, samples - 1);
     const flagged = new Set();
-    for (const list of good) for (const s of list) if (isNonfinite(s.info)) flagged.add(s.step);
+    const deferred = new Set();
+    for (const list of good) {
+      for (const s of list) {
+        if (isNonfinite(s.info)) flagged.add(s.step);
+        for (const d of (s.info && Array.isArray(s.info.deferred_steps) ? s.info.deferred_steps : [])) deferred.add(d);
+      }
+    }
 
     const firstInfo = columns.map((c) => c.at && c.at.entry.info).find(Boolean);
     const normNote = kind === "activations" && firstInfo && isDense(firstInfo.layout) &&
       effectiveMode(state.norm, firstInfo.layout) !== state.norm
-      ? "Dense units are 1×1 tiles: per-channel scaling is meaningless there, so per layer is used."
+      ? "Dense units are 1×1 tiles: per-unit scaling is meaningless there, so per layer is used."
       : "";
     const viewAvailable = {};
     for (const [id, view] of Object.entries(VIEWS)) viewAvailable[id] = view.kinds.some((k) => hasKind(state, k));
@@ -132,19 +225,22 @@ export class App {
     this.controls.sync({
       state, layer, runHasTag, viewAvailable, normNote,
       runNames: runNames(state),
+      colors: this.colors,
       methods: VIEWS.deconv.kinds.filter((k) => hasKind(state, k)),
       layers: layersOf(state, kind),
       samples,
       steps,
       stepIndex: Math.max(0, steps.indexOf(chosen)),
       flaggedSteps: [...flagged].sort((a, b) => a - b),
+      deferredSteps: [...deferred].sort((a, b) => a - b),
     });
+    this.syncUrl();
 
-    const fitWidth = Math.max(120, (this.main.clientWidth - 48) / Math.max(1, columns.length) - 24);
+    const { perRow, fitWidth } = this.layoutWidths(columns.length);
     const ctx = {
-      state, kind, layer, columns, chosen, fitWidth, stale,
+      state, kind, layer, columns, chosen, fitWidth, perRow, stale,
       update: (patch) => this.update(patch),
-      missing: state.selectedRuns.filter((run) => !withTag.includes(run)),
+      missing: shown.filter((run) => !withTag.includes(run)).map(displayName),
     };
     let content;
     try {
@@ -153,8 +249,30 @@ export class App {
       content = errorBox("This view failed to render.", error);
     }
     if (stale() || !content) return;
+    const hadOverlay = Boolean(this.main.querySelector(".nv-overlay"));
+    const focusedChannel = document.activeElement && document.activeElement.dataset
+      ? document.activeElement.dataset.channel : undefined;
     replaceChildren(this.main, [content]);
+    this.restoreFocus(hadOverlay, focusedChannel);
     this.root.dataset.state = "ready";
     this.root.dataset.renders = String(Number(this.root.dataset.renders || 0) + 1);
+  }
+
+  /** Moves focus into a newly opened large view, back to its tile when it closes. */
+  restoreFocus(hadOverlay, focusedChannel) {
+    const overlay = this.main.querySelector(".nv-overlay");
+    const closedChannel = this.openChannel;
+    this.openChannel = overlay && this.state.selected ? String(this.state.selected.channel) : null;
+    if (overlay) {
+      if (!hadOverlay) {
+        const close = overlay.querySelector(".nv-close");
+        if (close) close.focus({ preventScroll: true });
+      }
+      return;
+    }
+    const channel = hadOverlay ? closedChannel : focusedChannel;
+    if (channel === undefined || channel === null) return;
+    const tile = this.main.querySelector(`.nv-columns [data-channel="${CSS.escape(String(channel))}"]`);
+    if (tile) tile.focus({ preventScroll: !hadOverlay });
   }
 }

@@ -2,7 +2,8 @@
 // name as text, the step shown and why, flags) and the step's image loaded.
 
 import { imageUrl, loadImage } from "./api.js";
-import { el, flag } from "./dom.js";
+import { el, flag, fmt } from "./dom.js";
+import { exportCard } from "./export.js";
 import { isNonfinite } from "./state.js";
 
 /**
@@ -26,21 +27,46 @@ export async function loadColumn(col, index) {
   }
 }
 
-/** The header of a run's column. */
+/** A run's name as a label: its own name, the full run id on hover, its colour. */
+export function runLabel(col) {
+  return el("div", { class: "nv-run-label", title: col.name === col.run ? col.run : `${col.name}  (run ${col.run})` }, [
+    el("span", { class: "nv-swatch", style: { background: col.color }, "aria-hidden": "true" }),
+    el("span", { class: "nv-run-text", text: col.name }),
+  ]);
+}
+
+/** "deferred at steps 3, 4 by the overhead budget", or "" (step JSON `deferred_steps`). */
+export function deferredNote(info) {
+  const list = info && Array.isArray(info.deferred_steps) ? info.deferred_steps.filter(Number.isFinite) : [];
+  return list.length ? `deferred at step${list.length > 1 ? "s" : ""} ${list.join(", ")} by the overhead budget` : "";
+}
+
+/** The header of a run's column: name, step shown and why, cost, flags, export. */
 export function columnHeader(loaded, extra = []) {
   const { col, entry } = loaded;
-  const parts = [el("div", { class: "nv-run-label", text: col.run, title: col.run })];
+  const parts = [runLabel(col)];
   if (entry) {
     const note = col.at && col.at.note ? ` (${col.at.note})` : "";
-    parts.push(el("div", { class: "nv-col-step", text: `step ${entry.step}${note}` }));
+    const cost = entry.info && Number.isFinite(entry.info.seconds) ? ` · ${fmt(entry.info.seconds)} s to log` : "";
+    parts.push(el("div", { class: "nv-col-step", text: `step ${entry.step}${note}${cost}` }));
+    const deferred = deferredNote(entry.info);
+    if (deferred) parts.push(el("div", { class: "nv-note nv-deferred", text: deferred }));
     if (isNonfinite(entry.info)) parts.push(flag("non-finite values", "NaN or Inf occurred at this step"));
   }
-  return el("div", { class: "nv-col-head" }, [...parts, ...extra]);
+  const save = el("button", {
+    type: "button", class: "nv-icon-button nv-export", text: "PNG", title: "download this card as a PNG",
+    "aria-label": `download the card of ${col.name} as PNG`,
+  });
+  save.addEventListener("click", () => {
+    const card = save.closest(".nv-col");
+    exportCard(card, `netviz_${col.name}_${col.tag}_step${entry ? entry.step : "none"}.png`);
+  });
+  return el("div", { class: "nv-col-head" }, [el("div", { class: "nv-col-title" }, [...parts, ...extra]), save]);
 }
 
 /** A column element; the source <img> is kept (hidden) so its load state is visible. */
 export function column(loaded, body, extraHead = []) {
-  const node = el("div", { class: "nv-col", dataset: { run: loaded.col.run } }, [
+  const node = el("div", { class: "nv-col", dataset: { run: loaded.col.run }, style: { borderTopColor: loaded.col.color } }, [
     columnHeader(loaded, extraHead),
     loaded.error ? el("div", { class: "nv-error", text: loaded.error }) : body,
   ]);
@@ -52,13 +78,18 @@ export function column(loaded, body, extraHead = []) {
   return node;
 }
 
+/** The grid of run cards: side by side, `perRow` to a row, equal widths. */
+export function cardGrid(ctx, cards) {
+  return el("div", { class: "nv-columns", style: { gridTemplateColumns: `repeat(${ctx.perRow}, minmax(0, 1fr))` } }, cards);
+}
+
 /** The title line above the columns. */
 export function viewTitle(title, subtitle, missing) {
   return el("header", { class: "nv-view-head" }, [
     el("h2", { text: title }),
     subtitle ? el("div", { class: "nv-sub", text: subtitle }) : null,
     missing && missing.length
-      ? el("div", { class: "nv-note", text: `Not in this layer/kind: ${missing.join(", ")}` })
+      ? el("div", { class: "nv-note", text: `No data for this view and layer in: ${missing.join(", ")}` })
       : null,
   ]);
 }

@@ -4,6 +4,7 @@
 import { COLORMAPS, colorbar } from "./colormaps.js";
 import { el, replaceChildren } from "./dom.js";
 import { NORMALIZATIONS } from "./grid.js";
+import { buildRunList } from "./run_list.js";
 import { METHOD_LABELS, VIEWS } from "./state.js";
 
 const ZOOMS = { auto: "fit", 1: "1×", 2: "2×", 3: "3×", 4: "4×", 6: "6×", 8: "8×", 12: "12×", 16: "16×" };
@@ -13,7 +14,7 @@ function section(title, ...children) {
 }
 
 function select(name, onChange) {
-  return el("select", { name, "aria-label": name, on: { change: (e) => onChange(e.target.value) } });
+  return el("select", { name, class: "nv-select", "aria-label": name, on: { change: (e) => onChange(e.target.value) } });
 }
 
 /** Sets a <select>'s options (value -> label) if they changed, then its value. */
@@ -45,19 +46,17 @@ export function buildControls(update, refresh) {
   const method = select("method", (v) => update({ method: v, selected: null }));
   const methodRow = el("label", { class: "nv-row" }, ["Method", method]);
 
-  const runList = el("div", { class: "nv-runs" });
-  const runButtons = el("div", { class: "nv-row nv-small" }, [
-    el("button", { type: "button", class: "nv-link", text: "all", on: { click: () => update({ selectedRuns: "all" }) } }),
-    el("button", { type: "button", class: "nv-link", text: "none", on: { click: () => update({ selectedRuns: [] }) } }),
-  ]);
+  const runList = buildRunList(update);
 
   const layer = select("layer", (v) => update({ layer: v, selected: null }));
   const sample = select("probe input", (v) => update({ sample: Number(v) }));
   const sampleRow = el("label", { class: "nv-row" }, ["Probe input", sample]);
 
   const slider = el("input", { type: "range", class: "nv-slider", min: "0", max: "0", step: "1", "aria-label": "step" });
-  const stepLabel = el("div", { class: "nv-step-label" });
+  const stepLabel = el("div", { class: "nv-step-label", "aria-live": "polite" });
   const flagged = el("div", { class: "nv-flagged" });
+  const deferred = el("div", { class: "nv-note nv-deferred" });
+  const keys = el("div", { class: "nv-note", text: "← / → move the step" });
   let stepList = [];
   slider.addEventListener("input", () => {
     const i = Number(slider.value);
@@ -78,35 +77,12 @@ export function buildControls(update, refresh) {
 
   const element = el("aside", { class: "nv-sidebar" }, [
     section("View", viewBar, methodRow),
-    section("Runs", runList, runButtons),
+    section("Runs", runList.element),
     section("Layer", el("label", { class: "nv-row" }, ["Layer", layer]), sampleRow),
-    section("Step", stepLabel, slider, flagged),
+    section("Step", stepLabel, slider, flagged, deferred, keys),
     section("Display", colorRows, el("label", { class: "nv-row" }, ["Zoom", zoom]), overlayRow),
     el("button", { type: "button", class: "nv-button", text: "Reload data", on: { click: refresh } }),
   ]);
-
-  function syncRuns(model) {
-    const key = JSON.stringify(model.runNames);
-    if (runList.dataset.runs !== key) {
-      replaceChildren(runList, model.runNames.map((run, i) => {
-        const box = el("input", { type: "checkbox", id: `nv-run-${i}`, dataset: { index: String(i) } });
-        box.addEventListener("change", () => {
-          const chosen = model.runNames.filter((_, j) => runList.querySelector(`#nv-run-${j}`).checked);
-          update({ selectedRuns: chosen });
-        });
-        return el("div", { class: "nv-run" }, [
-          box, el("label", { for: `nv-run-${i}`, class: "nv-run-name", text: run, title: run }),
-        ]);
-      }));
-      runList.dataset.runs = key;
-    }
-    model.runNames.forEach((run, i) => {
-      const box = runList.querySelector(`#nv-run-${i}`);
-      box.checked = model.state.selectedRuns.includes(run);
-      box.parentElement.classList.toggle("nv-missing", !model.runHasTag[run]);
-      box.parentElement.title = model.runHasTag[run] ? "" : "no data for this kind and layer";
-    });
-  }
 
   function sync(model) {
     const { state } = model;
@@ -117,7 +93,7 @@ export function buildControls(update, refresh) {
     }
     methodRow.hidden = state.view !== "deconv";
     setOptions(method, model.methods.map((m) => [m, METHOD_LABELS[m] || m]), state.method);
-    syncRuns(model);
+    runList.sync(model);
     setOptions(layer, model.layers.map((l) => [l, l]), model.layer || "");
     layer.disabled = !model.layers.length;
     sampleRow.hidden = state.view === "ascent" || model.samples < 1;
@@ -134,6 +110,9 @@ export function buildControls(update, refresh) {
     replaceChildren(flagged, model.flaggedSteps.length
       ? [el("span", { class: "nv-flag", text: `⚠ non-finite values at step ${model.flaggedSteps.join(", ")}` })]
       : []);
+    deferred.textContent = model.deferredSteps.length
+      ? `deferred at step ${model.deferredSteps.join(", ")} by the overhead budget (not logged)`
+      : "";
 
     colorRows.hidden = state.view !== "activations";
     setOptions(cmap, Object.entries(COLORMAPS).map(([id, c]) => [id, c.label]), state.cmap);

@@ -32,7 +32,7 @@ export function emptyState() {
     el("p", {}, [
       "Then start TensorBoard on the parent directory, ",
       el("code", { text: "tensorboard --logdir logs" }),
-      "; this panel checks for new data every 30 seconds. To try it first: ",
+      "; this panel checks for new data every 10 seconds (and on TensorBoard's reload button). To try it first: ",
       el("code", { text: "python -m tb_netviz.demo --logdir demo_logs" }),
       ".",
     ]),

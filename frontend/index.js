@@ -17,5 +17,5 @@ export function render() {
   document.body.appendChild(root);
   const app = new App(root);
   window.netviz = app; // handy from the console and for tests
-  app.refresh();
+  app.start();
 }

@@ -1,6 +1,11 @@
 // Panel state and the pure logic on it: which kinds and layers exist for the
 // chosen runs, the union of their steps, and each run's step at a chosen step.
 
+import { sortRuns } from "./runs.js";
+
+/** Runs chosen by default: all of them, up to this many. */
+export const DEFAULT_RUNS = 8;
+
 /** The panel's views and the summary kinds each one shows. */
 export const VIEWS = {
   activations: { label: "Activations", kinds: ["activations"] },
@@ -22,10 +27,13 @@ export const METHOD_CITATIONS = {
 export function createState() {
   return {
     runs: {}, // the listing: run -> kind -> layer -> {tag, max_step, samples, ...}
+    order: [], // run ids in natural order of their display names
     selectedRuns: [],
+    filter: "", // regular expression on run names
     view: "activations",
     method: "deconvnet",
-    layers: {}, // kind -> chosen layer
+    layer: null, // the layer last chosen: kept by every view that has it
+    layers: {}, // kind -> layer shown
     sample: 0,
     step: null,
     cmap: "viridis",
@@ -41,9 +49,20 @@ export function currentKind(state) {
   return state.view === "deconv" ? state.method : state.view;
 }
 
-/** Runs of the listing, in its (sorted) order. */
+/** Runs of the listing, in natural order of their display names. */
 export function runNames(state) {
-  return Object.keys(state.runs);
+  return state.order;
+}
+
+/** Stores a new listing and its run order. */
+export function setListing(state, runs) {
+  state.runs = runs;
+  state.order = sortRuns(Object.keys(runs));
+}
+
+/** The runs chosen when nothing else is: all of them, up to DEFAULT_RUNS. */
+export function defaultRuns(state) {
+  return runNames(state).slice(0, DEFAULT_RUNS);
 }
 
 /** Whether any run has any layer of a kind. */
@@ -51,14 +70,21 @@ export function hasKind(state, kind) {
   return runNames(state).some((run) => state.runs[run][kind] && Object.keys(state.runs[run][kind]).length);
 }
 
-/** Sorted union of the layers of `kind` over the chosen runs (all runs if none). */
-export function layersOf(state, kind) {
-  const runs = state.selectedRuns.length ? state.selectedRuns : runNames(state);
+function layerSet(state, runs, kind) {
   const layers = new Set();
   for (const run of runs) {
     for (const layer of Object.keys((state.runs[run] || {})[kind] || {})) layers.add(layer);
   }
   return [...layers].sort();
+}
+
+/**
+ * Sorted union of the layers of `kind` over the chosen runs; over all runs
+ * when the chosen ones have none (a run without this kind is no dead end).
+ */
+export function layersOf(state, kind) {
+  const chosen = layerSet(state, state.selectedRuns, kind);
+  return chosen.length ? chosen : layerSet(state, runNames(state), kind);
 }
 
 /** The listing entry {tag, samples, ...} of a run/kind/layer, or null. */
@@ -74,8 +100,8 @@ export function entryOf(state, run, kind, layer) {
  */
 export function reconcile(state, pickRun = false) {
   const names = runNames(state);
-  state.selectedRuns = state.selectedRuns.filter((r) => names.includes(r));
-  if (pickRun && !state.selectedRuns.length && names.length) state.selectedRuns = [names[0]];
+  state.selectedRuns = names.filter((r) => state.selectedRuns.includes(r));
+  if (pickRun && !state.selectedRuns.length && names.length) state.selectedRuns = defaultRuns(state);
   if (!VIEWS[state.view].kinds.some((k) => hasKind(state, k))) {
     const view = Object.keys(VIEWS).find((v) => VIEWS[v].kinds.some((k) => hasKind(state, k)));
     if (view) state.view = view;
@@ -83,10 +109,27 @@ export function reconcile(state, pickRun = false) {
   if (state.view === "deconv" && !hasKind(state, state.method)) {
     state.method = VIEWS.deconv.kinds.find((k) => hasKind(state, k)) || state.method;
   }
+  // One layer choice shared by the views: keep the chosen layer where this
+  // kind has it, else this kind's last layer, else its first.
   const kind = currentKind(state);
   const layers = layersOf(state, kind);
-  if (!layers.includes(state.layers[kind])) state.layers[kind] = layers[0] || null;
+  if (layers.includes(state.layer)) state.layers[kind] = state.layer;
+  else if (!layers.includes(state.layers[kind])) state.layers[kind] = commonestLayer(state, kind, layers);
   return state;
+}
+
+/** The layer most chosen runs have (first in order on a tie), or null. */
+function commonestLayer(state, kind, layers) {
+  let best = null;
+  let bestCount = -1;
+  for (const layer of layers) {
+    const count = state.selectedRuns.filter((run) => entryOf(state, run, kind, layer)).length;
+    if (count > bestCount) {
+      best = layer;
+      bestCount = count;
+    }
+  }
+  return best;
 }
 
 /** Sorted, de-duplicated union of the step numbers of several step lists. */

@@ -3,11 +3,14 @@
 // reconstruction's magnitude overlaid on the input.
 
 import { colorbar, lut } from "./colormaps.js";
-import { column, loadColumn, sized, viewTitle } from "./columns.js";
+import { cardGrid, column, loadColumn, runLabel, sized, viewTitle } from "./columns.js";
+import { compareSection } from "./compare.js";
 import { cropTile, pixelsOf, tileRect } from "./decode.js";
 import { activate, el, fmt } from "./dom.js";
 import { kindEmpty } from "./empty.js";
+import { denseLayer } from "./flags.js";
 import { zoomedSize } from "./grid.js";
+import { largeView, unitWord } from "./large.js";
 import { METHOD_CITATIONS } from "./state.js";
 
 const NOTE = "Read these pictures with care: Adebayo et al. 2018 (\"Sanity Checks for Saliency " +
@@ -55,12 +58,17 @@ function tileCount(info, sample) {
   return 1 + ((info.channels || [])[sample] || []).length;
 }
 
-function strip(l, ctx) {
+function stripZoom(l, ctx) {
+  const layout = l.entry.info.layout;
+  const n = tileCount(l.entry.info, l.sample);
+  return zoomedSize(Math.min(n, 5) * (layout.tile_width + 8), layout.tile_height, ctx.state.zoom, ctx.fitWidth).zoom;
+}
+
+function strip(l, ctx, z) {
   const info = l.entry.info;
   const layout = info.layout;
-  const n = tileCount(info, l.sample);
-  const fit = zoomedSize(Math.min(n, 5) * (layout.tile_width + 8), layout.tile_height, ctx.state.zoom, ctx.fitWidth);
-  const size = { width: layout.tile_width * fit.zoom, height: layout.tile_height * fit.zoom };
+  const word = unitWord(denseLayer(info));
+  const size = { width: layout.tile_width * z, height: layout.tile_height * z };
   const chans = (info.channels || [])[l.sample] || [];
   const maxes = (info.activation_max || [])[l.sample] || [];
   const sel = ctx.state.selected;
@@ -70,20 +78,22 @@ function strip(l, ctx) {
   chans.forEach((channel, i) => {
     const k = i + 1;
     const pic = ctx.state.overlay ? overlayTile(l.img, layout, k) : cropTile(l.img, layout, k);
+    pic.classList.add("nv-tile-pic");
     figures.push(el("figure", {
       class: `nv-fig${sel && sel.channel === channel ? " nv-selected" : ""}`,
-      title: `channel ${channel} · activation max ${fmt(maxes[i])}`,
+      title: `${word} ${channel} · activation max ${fmt(maxes[i])}`,
+      dataset: { channel: String(channel) },
       tabindex: "0",
       role: "button",
       on: activate(() => ctx.update({ selected: { kind: ctx.kind, layer: ctx.layer, channel } })),
     }, [sized(pic, size), el("figcaption", {}, [
-      el("div", { text: `ch ${channel}` }),
+      el("div", { text: `${word} ${channel}` }),
       el("div", { class: "nv-minor", text: `max ${fmt(maxes[i])}` }),
     ])]));
   });
   const scale = (info.scale || [])[l.sample];
   return el("div", {}, [
-    el("div", { class: "nv-gallery" }, figures),
+    el("div", { class: "nv-scroll" }, [el("div", { class: "nv-gallery" }, figures)]),
     el("div", { class: "nv-note", text: ctx.state.overlay
       ? "overlay: |reconstruction| (max over colour), each tile scaled to its own peak"
       : `mid-grey = 0; symmetric scale ±${fmt(scale)}` }),
@@ -91,16 +101,19 @@ function strip(l, ctx) {
 }
 
 function detail(loaded, ctx, channel) {
+  const sources = [];
   const cards = loaded.map((l) => {
-    const head = el("div", { class: "nv-run-label", text: l.col.run, title: l.col.run });
+    const head = runLabel(l.col);
     const chans = l.img ? (l.entry.info.channels || [])[l.sample] || [] : [];
     const i = chans.indexOf(channel);
-    if (i < 0) return el("div", { class: "nv-card" }, [head, el("div", { class: "nv-note", text: "channel not among this run's reconstructions for this input" })]);
+    if (i < 0) return el("div", { class: "nv-card" }, [head, el("div", { class: "nv-note", text: "not among this run's reconstructions for this input" })]);
     const layout = l.entry.info.layout;
     const z = Math.max(1, Math.floor(144 / Math.max(layout.tile_width, layout.tile_height)));
     const size = { width: layout.tile_width * z, height: layout.tile_height * z };
     const fig = (canvas, text) => el("figure", { class: "nv-fig" }, [sized(canvas, size), el("figcaption", { text })]);
-    return el("div", { class: "nv-card" }, [
+    const rec = cropTile(l.img, layout, i + 1);
+    sources.push({ label: l.col.name, color: l.col.color, canvas: rec, w: rec.width, h: rec.height, values: null, unit: "luminance, mid-grey = 0" });
+    return el("div", { class: "nv-card", style: { borderTopColor: l.col.color } }, [
       head,
       el("div", { class: "nv-gallery" }, [
         fig(cropTile(l.img, layout, 0), "input"),
@@ -110,13 +123,10 @@ function detail(loaded, ctx, channel) {
       el("div", { class: "nv-cbar-row" }, [el("span", { text: "0" }), colorbar("inferno", 120, 8), el("span", { text: "peak |r|" })]),
     ]);
   });
-  return el("section", { class: "nv-detail" }, [
-    el("div", { class: "nv-detail-head" }, [
-      el("h3", { text: `Channel ${channel}` }),
-      el("button", { type: "button", class: "nv-link", text: "close", on: { click: () => ctx.update({ selected: null }) } }),
-    ]),
-    el("div", { class: "nv-cards" }, cards),
-  ]);
+  const first = loaded.find((l) => l.entry && l.entry.info);
+  const word = unitWord(Boolean(first && denseLayer(first.entry.info)), true);
+  return largeView(`${word} ${channel} · ${ctx.layer}`, [el("div", { class: "nv-cards" }, cards), compareSection(sources)],
+    () => ctx.update({ selected: null }));
 }
 
 /** Renders the deconvolution view; resolves to its content, or null if stale. */
@@ -125,13 +135,16 @@ export async function renderDeconv(ctx) {
   if (!columns.length) return kindEmpty(ctx.kind, ctx.layer, state.selectedRuns);
   const loaded = await Promise.all(columns.map((c) => loadColumn(c, state.sample)));
   if (ctx.stale()) return null;
+  // One zoom for the layer in every run (the smallest fit), so tiles compare.
+  const fits = loaded.filter((l) => l.img).map((l) => stripZoom(l, ctx));
+  const z = fits.length ? Math.min(...fits) : 1;
   const method = ctx.kind === "guided_backprop" ? "Guided backprop" : "Deconvnet";
   const parts = [
     viewTitle(`${method} · ${ctx.layer}`,
       `${METHOD_CITATIONS[ctx.kind] || ""} · probe input #${state.sample}: which input pixels drive ` +
       "the strongest channels; click one for a large view", ctx.missing),
     el("p", { class: `nv-caveat${ctx.kind === "guided_backprop" ? " nv-strong" : ""}`, text: NOTE }),
-    el("div", { class: "nv-columns" }, loaded.map((l) => column(l, l.img ? strip(l, ctx) : el("div")))),
+    cardGrid(ctx, loaded.map((l) => column(l, l.img ? strip(l, ctx, z) : el("div")))),
   ];
   const sel = state.selected;
   if (sel && sel.kind === ctx.kind && sel.layer === ctx.layer) parts.push(detail(loaded, ctx, sel.channel));
