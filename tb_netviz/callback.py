@@ -18,7 +18,6 @@ import tensorflow as tf
 
 from tb_netviz import config, loggers, metadata
 from tb_netviz.budget import OverheadBudget
-from tb_netviz.methods.deconv import METHODS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +81,7 @@ class NetVizCallback(keras.callbacks.Callback):
         deconv_layers: Sequence[str] | None = None,
         deconv_channels: Sequence[int] | None = None,
         deconv_top_k: int = 4,
-        deconv_method: str | Sequence[str] = METHODS,
+        deconv_method: str | Sequence[str] = metadata.GROUPS["deconv"],
         input_range: tuple[float, float] | None = None,
         overhead_budget: float | None = 0.25,
     ):

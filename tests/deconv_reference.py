@@ -114,18 +114,5 @@ def assert_differ(a, b):
     assert np.abs(a - b).max() > 0.05 * max(np.abs(a).max(), np.abs(b).max())
 
 
-def snapshot(model):
-    """Every (sub)layer with a shallow copy of its attributes."""
-    return [(layer, dict(vars(layer))) for layer in model._flatten_layers()]
-
-
-def assert_restored(model, snap):
-    assert [layer for layer, _ in snap] == model._flatten_layers()
-    for layer, before in snap:
-        assert vars(layer).keys() == before.keys(), layer.name
-        for key, value in before.items():
-            assert vars(layer)[key] is value, (layer.name, key)
-
-
 def inputs(shape, seed):
     return np.random.default_rng(seed).normal(size=shape).astype(np.float32)

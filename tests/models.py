@@ -52,34 +52,33 @@ def compiled(model: keras.Model) -> keras.Model:
 
 
 def snapshot(model: keras.Model) -> dict:
-    """Everything a visualization must leave unchanged on the caller's model."""
-    layers = []
-    stack = list(model.layers)
-    while stack:
-        layer = stack.pop()
-        layers.append(
-            (
-                layer.name,
-                len(layer._inbound_nodes),
-                len(layer._outbound_nodes),
-                getattr(layer, "activation", None),
-                type(layer).call,
-                layer.__dict__.get("call"),
-            )
-        )
-        if isinstance(layer, keras.Model):
-            stack.extend(layer.layers)
+    """Everything a visualization must leave unchanged on the caller's model:
+    its config, weights, each (sub)layer's attributes (by identity) and nodes."""
+    layers = model._flatten_layers()
     return {
         "config": model.to_json(),
         "weights": [w.copy() for w in model.get_weights()],
-        "layers": layers,
         "trainable": [w.trainable for w in model.weights],
+        "layers": layers,
+        "attributes": [dict(vars(layer)) for layer in layers],
+        "nodes": [
+            (len(layer._inbound_nodes), len(layer._outbound_nodes)) for layer in layers
+        ],
     }
 
 
-def assert_unchanged(before: dict, after: dict) -> None:
-    assert before["config"] == after["config"]
-    assert before["layers"] == after["layers"]
-    assert before["trainable"] == after["trainable"]
+def assert_model_unchanged(model: keras.Model, before: dict) -> None:
+    """Asserts `model` is as `snapshot` saw it (also after an exception)."""
+    after = snapshot(model)
+    assert after["layers"] == before["layers"]
+    for layer, was, now in zip(
+        after["layers"], before["attributes"], after["attributes"]
+    ):
+        assert now.keys() == was.keys(), layer.name
+        for key, value in was.items():
+            assert now[key] is value, (layer.name, key)
+    assert after["nodes"] == before["nodes"]
+    assert after["config"] == before["config"]
+    assert after["trainable"] == before["trainable"]
     for a, b in zip(before["weights"], after["weights"]):
         np.testing.assert_array_equal(a, b)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from models import assert_unchanged, data, nested_cnn, small_cnn, snapshot
+from models import assert_model_unchanged, data, nested_cnn, small_cnn, snapshot
 
 from tb_netviz.methods import layer_activations
 
@@ -35,7 +35,7 @@ def test_model_is_unchanged_and_its_layers_still_have_one_output():
     model = nested_cnn()
     before = snapshot(model)
     layer_activations(model, data(2)[0], ["backbone/block1_conv2", "flat"])
-    assert_unchanged(before, snapshot(model))
+    assert_model_unchanged(model, before)
     assert model.get_layer("backbone").get_layer("block1_conv1").output is not None
 
 

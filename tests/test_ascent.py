@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from models import assert_unchanged, nested_cnn, small_cnn, snapshot
+from models import assert_model_unchanged, nested_cnn, small_cnn, snapshot
 
 from tb_netviz.methods import (
     feature_visualization,
@@ -91,7 +91,7 @@ def test_sequential_functional_and_nested_models_are_left_unchanged():
         vis = FeatureVisualizer(model, layer, param="pixel")
         start, after = vis(channels, steps=0), vis(channels, steps=6)
         assert (after.objective > start.objective).all(), layer
-        assert_unchanged(before, snapshot(model))
+        assert_model_unchanged(model, before)
     assert model.predict(after.images, verbose=0).shape == (2, 3)
 
 

@@ -16,13 +16,12 @@ import tensorflow as tf
 from deconv_reference import (
     assert_close,
     assert_differ,
-    assert_restored,
     conv_op,
     inputs,
     reference,
     set_conv,
-    snapshot,
 )
+from models import assert_model_unchanged, snapshot
 
 from tb_netviz.methods import (
     Deconvolver,
@@ -103,7 +102,7 @@ def test_sequential_matches_reference(seq, strongest_only):
     result = deconvolution_result(
         model, "out", x, top_k=2, strongest_only=strongest_only
     )
-    assert_restored(model, snap)
+    assert_model_unchanged(model, snap)
 
     _, out = reference(spec, x, [[0]] * 3, "deconvnet")
     maxima = out.max(axis=(1, 2))  # (N, C)
@@ -151,7 +150,7 @@ def test_nested_functional_matches_reference(nested):
     # Reused on other inputs (traced function kept, ReLUs swapped again).
     again = deconvolver(x[:1], channels=[2, 0])
     assert_close(again.images["deconvnet"], result.images["deconvnet"][:1])
-    assert_restored(model, snap)
+    assert_model_unchanged(model, snap)
 
 
 def test_layer_inside_nested_model(nested):
@@ -172,7 +171,7 @@ def test_forward_pass_and_model_unchanged(seq):
     before, snap = model.predict(x, verbose=0), snapshot(model)
     weights = [w.copy() for w in model.get_weights()]
     result = deconvolution_result(model, "c2", x, top_k=3)
-    assert_restored(model, snap)
+    assert_model_unchanged(model, snap)
     np.testing.assert_array_equal(model.predict(x, verbose=0), before)
     for got, want in zip(model.get_weights(), weights):
         np.testing.assert_array_equal(got, want)
@@ -212,11 +211,11 @@ def test_model_unchanged_after_exception_part_way():
     finally:
         Boom.armed = False
     assert Boom.saw_swapped  # it failed part way, with the ReLUs swapped
-    assert_restored(model, snap)
+    assert_model_unchanged(model, snap)
     assert conv.activation is keras.activations.relu
     np.testing.assert_array_equal(model.predict(x, verbose=0), before)
     assert deconvolver(x, [0]).images["deconvnet"].shape == (2, 1, 6, 6, 1)
-    assert_restored(model, snap)
+    assert_model_unchanged(model, snap)
 
 
 # --- bad input ----------------------------------------------------------------------
