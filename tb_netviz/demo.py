@@ -2,7 +2,7 @@
 
 Every epoch it logs activations (conv1, conv2, dense), feature visualizations
 of 8 channels of conv1 and conv2, and deconvnet and guided-backprop
-reconstructions of the probe inputs.
+reconstructions of the probe inputs; the probe itself once per run.
 
 Run `python -m tb_netviz.demo --logdir demo_logs`, then
 `tensorboard --logdir demo_logs` and open the NetViz tab. `run_all` is also the
@@ -119,6 +119,9 @@ def run_all(
                 deconv_freq=1,
                 deconv_layers=["conv1", "conv2"],
                 input_range=(0.0, 1.0),
+                # A showcase of every kind at every epoch; a real fit keeps
+                # the default budget (0.25 of the training time).
+                overhead_budget=None,
             ),
         ]
         model.fit(x, y, batch_size=32, epochs=epochs, callbacks=callbacks, verbose=0)
