@@ -62,6 +62,7 @@ export class App {
   /** Applies the URL's state, then loads the listing. */
   async start() {
     const params = await loadUrlParams(this.port);
+    this.urlParams = params; // as read at start (for the console and tests)
     const later = applyParams(this.state, params);
     this.pendingChannel = later.channel;
     this.pendingRuns = later.runs;

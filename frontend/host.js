@@ -139,17 +139,19 @@ export function readHashParams() {
 
 /**
  * The panel's URL parameters: asked of the plugin host
- * (`experimental.GetURLPluginData`), read from the host's hash when it does
- * not answer.
+ * (`experimental.GetURLPluginData`), and read from the host's hash, which wins:
+ * TensorBoard 2.x answers from a parsed copy of its hash that is only filled
+ * on a "hashchange", so on a fresh page load it answers `{}`.
  */
 export async function loadUrlParams(port) {
+  let fromHost = {};
   try {
     const data = await port.request("experimental.GetURLPluginData", { pluginName: "netviz" }, 1200);
-    if (data && typeof data === "object") return data;
+    if (data && typeof data === "object") fromHost = data;
   } catch {
-    // an older host, or none: fall through
+    // an older host, or none
   }
-  return readHashParams();
+  return { ...fromHost, ...readHashParams() };
 }
 
 /**
