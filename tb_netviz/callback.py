@@ -92,7 +92,9 @@ class NetVizCallback(keras.callbacks.Callback):
         probe: a small batch of inputs `(N, *input_shape)`, N <= 64, e.g.
           `x_val[:8]`, or an `(x, y)` batch taken from a `tf.data.Dataset`.
         layers: layer paths to show (`"backbone/block1_conv1"` for nested
-          models); None picks the first and last convolution layers.
+          models); None picks the stem's first non-linearity, a block output
+          in the middle and the last feature map before the head, and prints
+          them with the reason.
         activations_freq: log activations every this many epochs (>= 1).
         update_freq: `"epoch"`, or an integer N to log activations every N
           training batches (the step is then the batch count for every kind,
@@ -195,8 +197,10 @@ class NetVizCallback(keras.callbacks.Callback):
         model = self.model
         probe = config.check_probe(model, self._probe_arg)
         if self._layers_arg is None:
-            self.layers = config.default_layers(model)
-            print(f"NetVizCallback: layers=None, showing {', '.join(self.layers)}")
+            chosen = config.default_layers(model)
+            self.layers = [c.path for c in chosen]
+            shown = "; ".join(f"{c.path} ({c.reason})" for c in chosen)
+            print(f"NetVizCallback: layers=None, showing {shown}")
         else:
             self.layers = list(self._layers_arg)
         if self.input_range is None:

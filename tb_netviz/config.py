@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods import default_layers as default_layers_lib
 
 MAX_PROBES = 64
 
@@ -88,33 +88,16 @@ def is_chief(model: keras.Model) -> bool:
     return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
 
 
-def default_layers(model: keras.Model, count: int = 2) -> list[str]:
-    """Picks the first and last convolution layers, else the hidden dense layers.
+def default_layers(model: keras.Model) -> list[default_layers_lib.Choice]:
+    """The layers shown when the user names none, each with its reason.
 
-    Returns:
-      Up to `count` layer paths.
+    See `methods/default_layers.py`: the stem's first non-linearity, a block
+    output in the middle, and the last feature map before the head.
 
     Raises:
-      ValueError: the model has no convolution or hidden dense layer.
+      ValueError: the model has nothing to show (the message lists its layers).
     """
-    convs, denses = [], []
-    for path in layers_lib.layer_paths(model):
-        layer = layers_lib.get_layer(model, path)
-        if isinstance(layer, keras.Model):
-            continue
-        name = type(layer).__name__.lower()
-        if "conv" in name:
-            convs.append(path)
-        elif isinstance(layer, keras.layers.Dense):
-            denses.append(path)
-    chosen = [convs[0], convs[-1]] if convs else denses[:-1][:count]
-    chosen = list(dict.fromkeys(chosen))[:count]
-    if not chosen:
-        raise ValueError(
-            "layers=None found no convolution or hidden dense layer to show; pass "
-            f"layers=[...] with some of: {', '.join(layers_lib.layer_paths(model))}"
-        )
-    return chosen
+    return default_layers_lib.choose(model)
 
 
 def check_freq(name: str, value: int, allow_zero: bool) -> int:

@@ -76,12 +76,14 @@ def test_activations_freq_every_second_epoch(tmp_path):
     }
 
 
-def test_default_layers_are_first_and_last_conv(tmp_path, capsys):
+def test_default_layers_are_printed_with_their_reason(tmp_path, capsys):
     x, y = data()
     cb = NetVizCallback(str(tmp_path), probe=x[:2])
     compiled(small_cnn()).fit(x, y, epochs=1, callbacks=[cb], verbose=0)
-    assert cb.layers == ["conv1", "conv2"]
-    assert "showing conv1, conv2" in capsys.readouterr().out
+    assert cb.layers == ["conv1", "pool", "conv2"]
+    printed = capsys.readouterr().out
+    assert "showing conv1 (the stem's first non-linearity); pool (" in printed
+    assert "conv2 (the last feature map before GlobalAveragePooling2D)" in printed
 
 
 def test_nested_model_layers_by_path(tmp_path):

@@ -96,7 +96,8 @@ def test_arrows_point_one_way(module):
     if module == "tb_netviz.writer":
         assert ours <= {"tb_netviz.metadata"}, ours
     if module in ("tb_netviz.config", "tb_netviz.budget"):
-        assert all(_within(m, ("tb_netviz.methods.layers",)) for m in ours), ours
+        allowed = ("tb_netviz.methods.layers", "tb_netviz.methods.default_layers")
+        assert all(_within(m, allowed) for m in ours), ours
     if _within(module, ("tb_netviz.loggers",)):
         assert not any(
             _within(m, ("tb_netviz.callback", "tb_netviz.plugin", "tb_netviz.reader"))
