@@ -58,15 +58,19 @@ def one_fit(variant: str, x, y, probe, weights, epochs: int, tmp: str) -> dict:
     }
     if variant == "netviz":
         steps = fits.logged_steps(os.path.join(log_dir, "netviz"))
-        ran = {group: set() for group in HEAVY}
+        ran = {group: {} for group in HEAVY}  # {group: {step: seconds}}
         for tag, logged in steps.items():
             group = HEAVY_OF.get(tag.split(".", 1)[0])
-            if group:
-                ran[group].update(logged)
+            for step, seconds in logged.items() if group else ():
+                ran[group][step] = ran[group].get(step, 0.0) + (seconds or 0.0)
+        seconds = {
+            g: {s: round(v, 3) for s, v in sorted(r.items())} for g, r in ran.items()
+        }
         ran = {group: sorted(v) for group, v in ran.items()}
         result.update(
             netviz_hook_s=netviz.hook_seconds,
             ran_at=ran,
+            seconds_at=seconds,
             deferred=sum(epochs - len(v) for v in ran.values()),
             failures=len(netviz.failures),
         )
@@ -85,7 +89,7 @@ def pairs(n: int, epochs: int, data, tmp: str) -> list[dict]:
             f"{epochs} epochs, pair {i + 1}/{n}: tensorboard {tb['fit_s']:.1f}s, "
             f"netviz {nv['fit_s']:.1f}s ({nv['fit_s'] / tb['fit_s']:.2f}x; hooks "
             f"{nv['netviz_hook_s']:.1f}s); ascent at {nv['ran_at']['ascent']}, "
-            f"deconv at {nv['ran_at']['deconv']}",
+            f"deconv at {nv['ran_at']['deconv']}; recorded seconds {nv['seconds_at']}",
             flush=True,
         )
         out.append(pair)
@@ -109,6 +113,7 @@ def summarize(rounds: list[dict]) -> dict:
         ),
         "deferred_median": common.median([a["deferred"] for a in nv]),
         "ran_at": [a["ran_at"] for a in nv],
+        "seconds_at": [a["seconds_at"] for a in nv],
     }
 
 

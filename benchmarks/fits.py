@@ -112,13 +112,19 @@ def fit(weights, x, y, epochs: int, callbacks: list) -> dict:
 
 
 def logged_steps(run_dir: str) -> dict:
-    """`{tag: [step, ...]}` of the NetViz step-JSON series in `run_dir`."""
+    """`{tag: {step: seconds}}` of the NetViz step-JSON series in `run_dir`
+    (`seconds`: what the logger recorded for that record)."""
+    import json
+
     from tensorboard.backend.event_processing import event_accumulator
 
     acc = event_accumulator.EventAccumulator(run_dir, size_guidance={"tensors": 0})
     acc.Reload()
-    return {
-        tag: sorted({e.step for e in acc.Tensors(tag)})
-        for tag in acc.Tags()["tensors"]
-        if ".info/" in tag
-    }
+    found = {}
+    for tag in acc.Tags()["tensors"]:
+        if ".info/" in tag:
+            found[tag] = {
+                e.step: json.loads(e.tensor_proto.string_val[0]).get("seconds")
+                for e in acc.Tensors(tag)
+            }
+    return found
