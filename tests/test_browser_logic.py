@@ -1,0 +1,141 @@
+"""Pure parts of the panel, run in the plugin frame: colormaps, step choice,
+run names and order, URL state, dead marks, deferred-step notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+if not Path("/usr/bin/chromium").exists():
+    pytest.skip("Chromium is not at /usr/bin/chromium", allow_module_level=True)
+
+pytest_plugins = ["browser_util"]
+
+
+def test_colormaps_and_steps(panel):
+    result = panel.frame.evaluate(
+        """async () => {
+        const cm = await import("./static/colormaps.js");
+        const st = await import("./static/state.js");
+        const ends = {};
+        for (const name of Object.keys(cm.COLORMAPS)) {
+          const t = cm.lut(name);
+          ends[name] = [Array.from(t.slice(0, 3)), Array.from(t.slice(765, 768)),
+                        Array.from(t.slice(381, 384))];
+        }
+        const steps = [{step: 2}, {step: 5}, {step: 9}];
+        return {
+          ends,
+          union: st.unionSteps([steps, [{step: 3}, {step: 5}]]),
+          at4: st.stepAt(steps, 4), at9: st.stepAt(steps, 9), at1: st.stepAt(steps, 1),
+        };
+    }"""
+    )
+    # matplotlib's end colours: viridis #440154..#fde725, magma #000004..#fcfdbf,
+    # inferno #000004..#fcffa4; coolwarm (Moreland) #3b4cc0..#b40426, grey at 0.5.
+    expected = {
+        "viridis": ([0x44, 0x01, 0x54], [0xFD, 0xE7, 0x25]),
+        "magma": ([0x00, 0x00, 0x04], [0xFC, 0xFD, 0xBF]),
+        "inferno": ([0x00, 0x00, 0x04], [0xFC, 0xFF, 0xA4]),
+        "coolwarm": ([0x3B, 0x4C, 0xC0], [0xB4, 0x04, 0x26]),
+        "gray": ([0, 0, 0], [255, 255, 255]),
+    }
+    for name, (low, high) in expected.items():
+        got_low, got_high, _ = result["ends"][name]
+        assert max(abs(a - b) for a, b in zip(got_low + got_high, low + high)) <= 6, (
+            name
+        )
+    assert all(abs(c - 221) <= 3 for c in result["ends"]["coolwarm"][2])  # ~white at 0
+    assert result["union"] == [2, 3, 5, 9]
+    assert result["at4"]["entry"]["step"] == 2 and "nearest" in result["at4"]["note"]
+    assert result["at9"] == {"entry": {"step": 9}, "note": ""}
+    assert result["at1"]["entry"]["step"] == 2 and "first" in result["at1"]["note"]
+
+
+def test_run_names_order_and_filter(panel):
+    result = panel.frame.evaluate(
+        """async () => {
+        const r = await import("./static/runs.js");
+        const long = "sweep_lr_0.001_batch_128_seed_12";
+        const short = r.middleEllipsis(long, 120);
+        return {
+          names: ["lr_0.1/netviz", "netviz", "a/b/netviz", "netviz_x", "x/netviz/y"].map(r.displayName),
+          order: r.sortRuns(["sweep_10/netviz", "sweep_2/netviz", "Sweep_1/netviz", "base/netviz"]),
+          short, fits: short.length < long.length, tail: short.endsWith("12"),
+          ok: r.compileFilter("SWEEP_\\\\d$").test("sweep_3"), bad: r.compileFilter("(").error !== null,
+        };
+    }"""
+    )
+    assert result["names"] == ["lr_0.1", ".", "a/b", "netviz_x", "x/netviz/y"]
+    assert result["order"] == [
+        "base/netviz",
+        "Sweep_1/netviz",
+        "sweep_2/netviz",
+        "sweep_10/netviz",
+    ]
+    assert "…" in result["short"] and result["fits"] and result["tail"]
+    assert result["ok"] and result["bad"]
+
+
+def test_url_state_round_trip_and_bad_values(panel):
+    result = panel.frame.evaluate(
+        """async () => {
+        const u = await import("./static/urlstate.js");
+        const st = await import("./static/state.js");
+        const a = st.createState();
+        Object.assign(a, {view: "deconv", method: "guided_backprop", selectedRuns: ["a/netviz", "b,c"],
+          layer: "conv2", sample: 3, step: 7, cmap: "magma", norm: "shared", zoom: "4", filter: "b",
+          selected: {kind: "guided_backprop", layer: "conv2", channel: 5}});
+        const params = u.toParams(a, false);
+        const b = st.createState();
+        const later = u.applyParams(b, JSON.parse(JSON.stringify(params)));
+        const c = st.createState();
+        u.applyParams(c, {view: "<x>", cmap: "nope", zoom: "1e9", step: "x", probe: "-1", runs: "{"});
+        return {params, b: [b.view, b.method, b.layer, b.sample, b.step, b.cmap, b.norm, b.zoom, b.filter],
+                later, defaults: st.createState(), c};
+    }"""
+    )
+    assert result["b"] == [
+        "deconv",
+        "guided_backprop",
+        "conv2",
+        3,
+        7,
+        "magma",
+        "shared",
+        "4",
+        "b",
+    ]
+    assert result["later"] == {"channel": 5, "runs": ["a/netviz", "b,c"]}
+    c, d = result["c"], result["defaults"]
+    assert [c[k] for k in ("view", "cmap", "zoom", "step", "sample")] == [
+        d[k] for k in ("view", "cmap", "zoom", "step", "sample")
+    ]
+
+
+def test_dead_marks_and_deferred_notes(panel):
+    result = panel.frame.evaluate(
+        """async () => {
+        const f = await import("./static/flags.js");
+        const col = await import("./static/columns.js");
+        const act = {ranges: [[[0, 0], [0, 1]], [[0, 0], [0, 0]]], stats: {mean: [0, 0.1], frac_positive: [0, 0.2]}};
+        const byStats = {ranges: [[[0, 1]]], stats: {mean: [0], frac_positive: [0]}};
+        const asc = {objective: [0.5, 0, -1], channels: [4, 5, 6]};
+        const flagged = {objective: [0.5, 0.5], channels: [1, 2], flags: {dead: [2]}};
+        return {
+          act: [f.deadActivation(act, 0), f.deadActivation(act, 1), f.deadActivation(byStats, 0)],
+          asc: [0, 1, 2].map(k => f.deadAscent(asc, k)),
+          flagged: [f.deadAscent(flagged, 0), f.deadAscent(flagged, 1)],
+          listFlags: f.deadAscent({objective: [1], flags: [["dead"]]}, 0),
+          deferred: col.deferredNote({deferred_steps: [3, 4]}),
+          none: col.deferredNote({}),
+        };
+    }"""
+    )
+    assert result["act"] == [True, False, True]
+    assert result["asc"] == [False, True, True]
+    assert result["flagged"] == [False, True] and result["listFlags"] is True
+    assert result["deferred"] == "deferred at steps 3, 4 by the overhead budget"
+    assert result["none"] == ""
