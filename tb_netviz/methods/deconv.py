@@ -87,6 +87,7 @@ class Deconvolver:
         self._model = model
         self._strongest_only = bool(strongest_only)
         self._features = layers_lib.feature_model(model, [layer])
+        layers_lib.check_float_inputs(model, "deconvolution")
         if len(self._features.inputs) != 1:
             raise ValueError(
                 f"deconvolution needs a model with one input; {model.name!r} has "

@@ -70,6 +70,24 @@ def check_channels(
     return chosen
 
 
+def check_float_inputs(model: keras.Model, method: str) -> None:
+    """Raises `ValueError` if an input of `model` is not floating point.
+
+    Gradient methods differentiate with respect to the input; no gradient
+    reaches integer inputs such as token ids.
+    """
+    for tensor in model.inputs:
+        dtype = keras.backend.standardize_dtype(tensor.dtype)
+        if not dtype.startswith(("float", "bfloat")):
+            raise ValueError(
+                f"{method} needs a gradient with respect to the model's input, but "
+                f"input {tensor._keras_history[0].name!r} is {dtype} (e.g. token ids), "
+                "which no gradient "
+                "reaches. Log activations instead (activations_freq), or visualize a "
+                "model that takes float inputs (e.g. from the embedding on)."
+            )
+
+
 def _unknown_layer_error(model: keras.Model, path: str) -> ValueError:
     names = layer_paths(model)
     close = difflib.get_close_matches(path, names, n=5, cutoff=0.4)

@@ -1,7 +1,9 @@
 """Deconvnet and guided-backprop reconstructions as one row per probe input.
 
 Each row is the input itself, then one tile per reconstruction (numpy only;
-the grid contract is in `layout.py`). Signed values are drawn around mid-grey:
+the grid contract is in `layout.py`). Sequence inputs `(T, C)` are drawn as
+T x C grey pictures (time down, channels across), like their activations;
+vectors `(D,)` as 1 x D strips. Signed values are drawn around mid-grey:
 pixel q stands for `(q - 128) / 127 * scale`, with one symmetric `scale` per
 probe input (the 99.5th percentile of its |values|; larger ones clip), so the
 tiles of one input compare directly.
@@ -33,8 +35,8 @@ def record(
 
     Args:
       method: `"deconvnet"` or `"guided_backprop"`.
-      inputs: float `(N, H, W, C)`, the probe inputs.
-      recons: float `(N, K, H, W, C)`, raw reconstructions.
+      inputs: float `(N, H, W, C)`, `(N, T, C)` or `(N, D)`, the probe inputs.
+      recons: float `(N, K, *input_shape)`, raw reconstructions.
       channels: int `(N, K)`, the channel of each reconstruction.
       activation_max: float `(N, K)`, that channel's maximum on the input.
       input_range: the model's input range, to draw the inputs.
@@ -42,7 +44,8 @@ def record(
     Returns:
       `(info, rows)`: the step JSON and uint8 `(H, W*(K+1)+pad*K, C')` per input.
     """
-    r = np.nan_to_num(np.asarray(recons, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    inputs, recons, drawn_as = _as_pictures(np.asarray(inputs), np.asarray(recons))
+    r = np.nan_to_num(recons.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     if r.shape[-1] not in (1, 3, 4):  # drawn as one grey channel, like the input
         r = r.mean(axis=-1, keepdims=True)
     magnitudes = np.abs(r).reshape(len(r), -1)
@@ -57,6 +60,7 @@ def record(
     rows, layout = assemble(tiles, tiles.shape[1], PAD)
     info = {
         "method": method,
+        "drawn_as": drawn_as,
         "layout": layout,
         "channels": np.asarray(channels).tolist(),
         "activation_max": np.asarray(activation_max, float).tolist(),
@@ -65,3 +69,17 @@ def record(
         "nonfinite": bool(not np.isfinite(recons).all()),
     }
     return info, list(rows)
+
+
+def _as_pictures(inputs: np.ndarray, recons: np.ndarray):
+    """Inputs `(N, H, W, C)` and recons `(N, K, H, W, C)`, and what they were."""
+    if inputs.ndim == 4:
+        return inputs, recons, "image"
+    if inputs.ndim == 3:  # (N, T, C): one grey T x C picture
+        return inputs[..., None], recons[..., None], "sequence"
+    if inputs.ndim == 2:  # (N, D): a 1 x D strip
+        return inputs[:, None, :, None], recons[:, :, None, :, None], "vector"
+    raise ValueError(
+        f"cannot draw inputs of shape {inputs.shape}: expected (N, H, W, C), "
+        "(N, T, C) or (N, D)"
+    )

@@ -27,6 +27,7 @@ def input_shape(model: keras.Model, size) -> tuple[int | None, int | None, int]:
     """
     layers_lib.check_backend()
     layers_lib.check_graph(model)
+    layers_lib.check_float_inputs(model, "feature visualization")
     if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
         shapes = [tuple(t.shape) for t in model.inputs]
         raise ValueError(
@@ -52,6 +53,40 @@ def output_shape(model: keras.Model, path: str) -> tuple:
             "(batch, steps, channels) or (batch, units)."
         )
     return shape
+
+
+_CONV = (
+    keras.layers.Conv1D,
+    keras.layers.Conv2D,
+    keras.layers.Conv3D,
+    keras.layers.DepthwiseConv2D,
+    keras.layers.SeparableConv2D,
+    keras.layers.Conv2DTranspose,
+)
+
+
+def depth(model: keras.Model, path: str) -> int:
+    """The layer's depth: how many conv layers come before it or are it, in the
+    model's (topological) layer order, nested models flattened; at least 1."""
+    head, _, rest = path.partition("/")
+    target = layers_lib.get_layer(model, head)
+    count = 0
+
+    def walk(m) -> bool:
+        nonlocal count
+        for layer in m.layers:
+            if layer is target:
+                return True
+            if isinstance(layer, keras.Model):
+                walk(layer)
+            elif isinstance(layer, _CONV):
+                count += 1
+        return False
+
+    walk(model)
+    if rest:
+        return max(1, count + depth(target, rest))
+    return max(1, count + isinstance(target, _CONV))
 
 
 def default_objective(model: keras.Model, path: str) -> str:
@@ -197,14 +232,30 @@ class Target:
         self._twins = twins
         self.refresh()
 
-    def __call__(self, x: tf.Tensor, labels: tf.Tensor):
-        """Returns float32 activations `(K, ..., channels)` for inputs `x` and the
-        channel index in them of each image: `labels`, or 0..K-1 if sliced."""
+    def __call__(self, x: tf.Tensor, labels: tf.Tensor, rows: tf.Tensor | None = None):
+        """Returns float32 activations `(N, ..., channels)` for inputs `x` and the
+        channel index in them of each input.
+
+        Args:
+          x: the model inputs `(N, H, W, C)`.
+          labels: int32 `(K,)`, the channels of the batch's images.
+          rows: int32 `(N,)`, input n shows image `rows[n]` (several views
+            of one image); None: N == K and input k is image k.
+
+        Returns:
+          `(activations, index)`: the channel of input n in the activations
+          is `index[n]`: `labels[rows[n]]`, or `rows[n]` if sliced (then
+          only the K channels in `labels` are computed, in that order).
+        """
         out = self.model(x, training=False)
         out = out[0] if isinstance(out, (list, tuple)) else out
-        if self.sliced:
+        if rows is None:
+            rows = tf.range(tf.shape(labels)[0])
+        if not self.sliced:
+            labels = tf.gather(labels, rows)
+        else:
             out = channel_slice.sliced_preactivation(self.layer, out, labels)
-            labels = tf.range(tf.shape(labels)[0])
+            labels = rows
             if self.mode == "output":
                 out = self.layer.activation(out)
         out = tf.cast(out, tf.float32)
