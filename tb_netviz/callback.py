@@ -84,6 +84,11 @@ class NetVizCallback(keras.callbacks.Callback):
         deconv_method: str | Sequence[str] = metadata.GROUPS["deconv"],
         input_range: tuple[float, float] | None = None,
         overhead_budget: float | None = 0.25,
+        examples=None,
+        examples_freq: int = 1,
+        examples_top_k: int = 9,
+        examples_layers: Sequence[str] | None = None,
+        unit_health: bool | None = None,
     ):
         """Args:
         log_dir: the run's log directory (the same one as
@@ -123,6 +128,18 @@ class NetVizCallback(keras.callbacks.Callback):
           so far; a due feature visualization or deconvolution that would pass
           it is deferred to the next epoch where it fits (its first due step
           and the final epoch always run). None turns the budget off.
+        examples: held-out inputs for each channel's top-k real examples and
+          unit health: an array `(N, *input_shape)` or a `tf.data.Dataset`
+          (inputs, `(x, y)` pairs, or batches of either), streamed in batches
+          at each due step, never held whole. None: off.
+        examples_freq: exemplars every this many epochs when `examples` is
+          given (0: off; a heavy kind, under the overhead budget).
+        examples_top_k: examples kept per channel.
+        examples_layers: layers to rank; default `layers`.
+        unit_health: log `units/<layer>` (and the scalars
+          `netviz/dead_fraction/<layer>`) with the probe at every activations
+          step and the examples at every examples step; None: on when
+          `examples` is given.
 
         Raises:
           ValueError: a frequency, cap or budget that is not valid, or a probe
@@ -140,6 +157,20 @@ class NetVizCallback(keras.callbacks.Callback):
         if update_freq != "epoch":
             config.check_freq("update_freq", update_freq, False)
         self.update_freq = update_freq
+        # Held-out examples: top-k exemplars per channel, and unit health.
+        self.freqs["examples"] = (
+            config.check_freq("examples_freq", examples_freq, True)
+            if examples is not None
+            else 0
+        )
+        config.check_freq("examples_top_k", examples_top_k, False)
+        self._examples_arg = examples
+        self._examples_top_k = examples_top_k
+        self._examples_layers = _tuple(examples_layers)
+        self.unit_health = (
+            examples is not None if unit_health is None else bool(unit_health)
+        )
+        self._units_step = None
         self.max_channels = config.check_freq("max_channels", max_channels, False)
         self.max_tile_size = config.check_freq("max_tile_size", max_tile_size, False)
         if isinstance(ascent_channels, int):
@@ -211,6 +242,7 @@ class NetVizCallback(keras.callbacks.Callback):
                     "inferred from the probe"
                 )
         self._loggers = {
+            "model": loggers.ModelLogger(model),
             "probe": loggers.ProbeLogger(model, probe, self.input_range),
             "activations": loggers.ActivationsLogger(
                 model, probe, self.layers, self.max_channels, self.max_tile_size
@@ -238,7 +270,24 @@ class NetVizCallback(keras.callbacks.Callback):
                 methods=d.methods,
                 input_range=self.input_range,
             )
-        self._logged_probe = False
+        if self.freqs["examples"]:
+            self._loggers["examples"] = loggers.ExamplesLogger(
+                model,
+                self._examples_arg,
+                self._examples_layers or self.layers,
+                top_k=self._examples_top_k,
+                max_channels=self.max_channels,
+                input_range=self.input_range,
+            )
+        if self.unit_health:
+            ranked = list(self._examples_layers or [])
+            self._loggers["units"] = loggers.UnitsLogger(
+                model,
+                probe,
+                list(dict.fromkeys(self.layers + ranked)),
+                examples=self._loggers.get("examples"),
+            )
+        self._logged_once = False
         if config.is_chief(model):
             self._writer = tf.summary.create_file_writer(
                 f"{self.log_dir}/{metadata.RUN_SUBDIR}"
@@ -285,11 +334,18 @@ class NetVizCallback(keras.callbacks.Callback):
         start = time.perf_counter()
         try:
             with self._writer.as_default():
-                if not self._logged_probe:
-                    self._logged_probe = True
+                if not self._logged_once:  # the model map and the probe, once a run
+                    self._logged_once = True
+                    self._loggers["model"].log(step)
                     self._loggers["probe"].log(step)
                 for group, hit in due:
                     self._run_group(group, hit, step, final, start)
+                # Unit health rides on the activations and examples steps, once a
+                # step, after the examples so that it holds their statistics.
+                rides = any(g in ("activations", "examples") for g, _ in due)
+                if "units" in self._loggers and rides and step != self._units_step:
+                    self._units_step = step
+                    self._loggers["units"].log(step)
             # Flush now: an interrupted fit must leave every written step readable.
             self._writer.flush()
         finally:

@@ -34,10 +34,15 @@ RUN_SUBDIR = "netviz"
 # Every kind a record can have, grouped by what computes them together: one
 # logger per group, one frequency per group in the callback.
 GROUPS: dict[str, tuple[str, ...]] = {
+    "model": ("model",),
     "probe": ("probe",),
     "activations": ("activations",),
     "ascent": ("ascent",),
     "deconv": ("deconvnet", "guided_backprop"),
+    # Each channel's top-k real examples (one streamed pass over held-out
+    # examples), and every channel's health over the probe and the examples.
+    "examples": ("exemplars",),
+    "units": ("units",),
 }
 KINDS = tuple(kind for kinds in GROUPS.values() for kind in kinds)
 SERIES = ("info", "images")

@@ -26,6 +26,7 @@ def test_fit_two_epochs_writes_exactly_the_chosen_tags(tmp_path):
         "activations/conv1": [0, 1],
         "activations/conv2": [0, 1],
         "activations/logits": [0, 1],
+        "model/graph": [0],
         "probe/input": [0],
     }
     files = sorted(
@@ -49,6 +50,7 @@ def test_shares_log_dir_with_keras_tensorboard(tmp_path):
     assert sorted(os.listdir(log_dir)) == ["netviz", "train"]
     assert read_records(f"{log_dir}/netviz") == {
         "activations/conv1": [0, 1],
+        "model/graph": [0],
         "probe/input": [0],
     }
     assert "activations/conv1" not in read_records(f"{log_dir}/train")
@@ -60,6 +62,7 @@ def test_update_freq_in_batches_uses_the_batch_count_as_step(tmp_path):
     compiled(small_cnn()).fit(x, y, epochs=2, batch_size=16, callbacks=[cb], verbose=0)
     assert read_records(f"{tmp_path}/netviz") == {
         "activations/conv2": [3, 6],
+        "model/graph": [3],
         "probe/input": [3],
     }
 
@@ -72,6 +75,7 @@ def test_activations_freq_every_second_epoch(tmp_path):
     compiled(small_cnn()).fit(x, y, epochs=4, callbacks=[cb], verbose=0)
     assert read_records(f"{tmp_path}/netviz") == {
         "activations/conv1": [1, 3],
+        "model/graph": [1],
         "probe/input": [1],
     }
 
@@ -96,6 +100,7 @@ def test_nested_model_layers_by_path(tmp_path):
     assert set(read_records(f"{tmp_path}/netviz")) == {
         "activations/backbone/block1_conv1",
         "activations/probs",
+        "model/graph",
         "probe/input",
     }
 
@@ -140,6 +145,7 @@ def test_probe_from_a_dataset_batch_and_whole_dataset(tmp_path):
     compiled(small_cnn()).fit(ds, epochs=1, callbacks=[cb], verbose=0)
     assert read_records(f"{tmp_path}/netviz") == {
         "activations/conv1": [0],
+        "model/graph": [0],
         "probe/input": [0],
     }
     with pytest.raises(ValueError, match="whole tf.data.Dataset; pass one small batch"):
@@ -185,6 +191,7 @@ def test_runtime_failure_warns_records_and_training_goes_on(tmp_path, monkeypatc
     assert "disk full" in cb.failures[0][3]
     assert read_records(f"{tmp_path}/netviz") == {
         "activations/conv2": [0, 1],
+        "model/graph": [0],
         "probe/input": [0],
     }
 

@@ -35,6 +35,7 @@ def test_every_kind_on_its_own_frequency(tmp_path):
         "ascent/conv2": [0, 1],
         "deconvnet/conv1": [1],
         "guided_backprop/conv1": [1],
+        "model/graph": [0],
         "probe/input": [0],
     }
     client = make_client(str(tmp_path))[0]
@@ -134,5 +135,6 @@ def test_runtime_failure_in_ascent_does_not_stop_training(tmp_path, monkeypatch)
     ]
     assert read_records(f"{tmp_path}/netviz") == {
         "activations/conv1": [0, 1],
+        "model/graph": [0],
         "probe/input": [0],
     }

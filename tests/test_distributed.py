@@ -33,6 +33,7 @@ def test_mirrored_strategy_on_two_logical_cpus_writes_one_copy(tmp_path):
     assert read_records(f"{log_dir}/netviz") == {
         "activations/conv1": [0, 1],
         "activations/conv2": [0, 1],
+        "model/graph": [0],
         "probe/input": [0],
     }
     assert len(os.listdir(f"{log_dir}/netviz")) == 1
@@ -68,6 +69,7 @@ def test_multi_worker_only_the_chief_writes(tmp_path):
     assert read_records(str(tmp_path / "worker0" / "netviz")) == {
         "activations/conv1": [0, 1],
         "activations/conv2": [0, 1],
+        "model/graph": [0],
         "probe/input": [0],
     }
     assert not (tmp_path / "worker1").exists()

@@ -76,5 +76,6 @@ def test_token_ids_are_refused_before_the_first_batch(tmp_path, kwargs, method):
     assert sorted(read_records(f"{tmp_path}/ok/netviz")) == [
         "activations/att",
         "activations/emb",
+        "model/graph",
         "probe/input",
     ]

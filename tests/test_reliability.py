@@ -104,6 +104,7 @@ def test_interrupted_fit_leaves_every_written_step_readable(tmp_path, error):
     # Batches 2 and 4 in epoch 0, batch 6 in epoch 1, then the interruption.
     assert read_records(f"{tmp_path}/netviz") == {
         "activations/conv1": [2, 4, 6],
+        "model/graph": [2],
         "probe/input": [2],
     }
     client = make_client(str(tmp_path))[0]
@@ -206,6 +207,7 @@ def test_callback_touches_log_paths_only_through_gfile(tmp_path, monkeypatch):
     assert sorted(read_records(str(tmp_path / "run" / "netviz"))) == [
         "activations/conv1",
         "activations/conv2",
+        "model/graph",
         "probe/input",
     ]
 

@@ -17,13 +17,19 @@ from tb_netviz.loggers.activations import ActivationsLogger
 from tb_netviz.loggers.ascent import AscentLogger
 from tb_netviz.loggers.base import Failure, Logger
 from tb_netviz.loggers.deconv import DeconvLogger
+from tb_netviz.loggers.examples import ExamplesLogger
+from tb_netviz.loggers.model import ModelLogger
 from tb_netviz.loggers.probe import ProbeLogger
+from tb_netviz.loggers.units import UnitsLogger
 
 __all__ = [
     "ActivationsLogger",
     "AscentLogger",
     "DeconvLogger",
+    "ExamplesLogger",
     "Failure",
     "Logger",
+    "ModelLogger",
     "ProbeLogger",
+    "UnitsLogger",
 ]
