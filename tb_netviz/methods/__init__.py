@@ -16,6 +16,9 @@ from tb_netviz.methods.deconv import (
     deconvolution,
     deconvolution_result,
 )
+from tb_netviz.methods.exemplars import ExamplesPass, Exemplars, top_examples
+from tb_netviz.methods.receptive_field import Field, receptive_field
+from tb_netviz.methods.units import UnitHealth, UnitStats, unit_health
 
 __all__ = [
     "AscentResult",
@@ -27,4 +30,12 @@ __all__ = [
     "deconvolution",
     "deconvolution_result",
     "layer_activations",
+    "ExamplesPass",
+    "Exemplars",
+    "Field",
+    "UnitHealth",
+    "UnitStats",
+    "receptive_field",
+    "top_examples",
+    "unit_health",
 ]

@@ -1,0 +1,233 @@
+"""The real inputs that drive each channel most: a streamed top-k over examples.
+
+One batched forward pass over the examples computes, for every chosen layer
+and channel, each input's maximum over positions; a running top-k kept inside
+the compiled function merges each batch into the best k so far, so memory is
+bounded by k x channels whatever the number of examples. The same pass
+accumulates the unit statistics of `units.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods import units
+from tb_netviz.methods.receptive_field import Field, receptive_field
+
+
+@dataclasses.dataclass(frozen=True)
+class Exemplars:
+    """One layer's top-k examples per chosen channel.
+
+    Attributes:
+      channels: the chosen channel indices `(C,)`.
+      indices: int64 `(C, k)` example indices, best first (ties: lower index).
+      activations: float32 `(C, k)`, the channel's maximum over positions.
+      positions: int64 `(C, k, S)`, where that maximum is (S spatial axes of
+        the layer's output, 0 for a dense layer); the first such position.
+      boxes: int64 `(C, k, 2A)`, the receptive field there in input pixels,
+        `(y0, x0, y1, x1)` for images (stops exclusive), clipped to the input.
+      windows: like `boxes`, not clipped (what a crop of fixed size shows).
+      field: the layer's `Field`.
+      stats: the layer's `units.UnitStats` over the examples (every channel).
+    """
+
+    channels: np.ndarray
+    indices: np.ndarray
+    activations: np.ndarray
+    positions: np.ndarray
+    boxes: np.ndarray
+    windows: np.ndarray
+    field: Field
+    stats: units.UnitStats
+
+
+class ExamplesPass:
+    """Streams examples through a model once; builds and traces once.
+
+    Attributes:
+      paths: the layer paths.
+      channels: `{path: chosen channel indices}`.
+      fields: `{path: receptive field}`.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        layer_paths: Sequence[str],
+        k: int = 9,
+        channels: dict[str, Sequence[int]] | Sequence[int] | None = None,
+        batch_size: int = units.BATCH_SIZE,
+    ):
+        """Args:
+        model: a built Sequential or functional model (nested models allowed).
+        layer_paths: layer paths.
+        k: examples kept per channel (>= 1).
+        channels: channel indices for every layer, `{path: indices}`, or None
+          for every channel.
+        batch_size: inputs per forward pass.
+
+        Raises:
+          ValueError: unknown layer, channel out of range, k < 1.
+        """
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be an integer >= 1, got {k!r}")
+        self.paths = list(layer_paths)
+        self.k = k
+        self.batch_size = batch_size
+        self._features = layers_lib.feature_model(model, self.paths)
+        outs = self._features.outputs
+        self._spatial = [tuple(int(d or 1) for d in t.shape[1:-1]) for t in outs]
+        self.channels = {}
+        for path, t in zip(self.paths, outs):
+            chosen = channels.get(path) if isinstance(channels, dict) else channels
+            total = int(t.shape[-1])
+            self.channels[path] = (
+                list(range(total))
+                if chosen is None
+                else layers_lib.check_channels(chosen, total, path)
+            )
+        self.fields = {path: receptive_field(model, path) for path in self.paths}
+        self._rank = len(model.inputs[0].shape)
+        self._step = tf.function(self._batch, reduce_retracing=True)
+
+    def _batch(self, batch, offset, states):
+        outs = layers_lib.call_features(self._features, batch)
+        new = []
+        for path, acts, (top, health) in zip(self.paths, outs, states):
+            x = units.flat(tf.cast(acts, tf.float32))  # (B, P, C)
+            per_input = tf.reduce_max(x, axis=1)  # (B, C)
+            where = tf.argmax(x, axis=1)  # (B, C): first position of the max
+            chosen = self.channels[path]
+            ranked = tf.gather(per_input, chosen, axis=1)
+            ranked = tf.where(tf.math.is_nan(ranked), -np.inf, ranked)
+            n = tf.shape(x)[0]
+            idx = tf.range(n, dtype=tf.int64)[:, None] + offset
+            idx = tf.broadcast_to(idx, tf.shape(ranked, out_type=tf.int64))
+            pos = tf.gather(where, chosen, axis=1)
+            # Kept entries first: equal values keep the lower index (top_k is
+            # stable, and kept entries come from earlier batches).
+            vals = tf.concat([top[0], tf.transpose(ranked)], axis=1)
+            ids = tf.concat([top[1], tf.transpose(idx)], axis=1)
+            poss = tf.concat([top[2], tf.transpose(pos)], axis=1)
+            best = tf.math.top_k(vals, k=self.k, sorted=True)
+            top = (
+                best.values,
+                tf.gather(ids, best.indices, batch_dims=1),
+                tf.gather(poss, best.indices, batch_dims=1),
+            )
+            new.append((top, units.accumulate(health, x, per_input)))
+        return new
+
+    def __call__(self, examples) -> dict[str, Exemplars]:
+        """Runs the examples through the model in inference mode.
+
+        Args:
+          examples: an array `(N, *input_shape)`, a list of arrays, or a
+            `tf.data.Dataset` (see `units.iterate_batches`); iterated once.
+
+        Returns:
+          `{path: Exemplars}` with k = min(k, N) examples per channel.
+        """
+        states = []
+        for path, t in zip(self.paths, self._features.outputs):
+            c = len(self.channels[path])
+            top = (
+                tf.fill([c, self.k], -np.inf),
+                tf.fill([c, self.k], np.int64(-1)),
+                tf.zeros([c, self.k], tf.int64),
+            )
+            states.append((top, units.init_state(int(t.shape[-1]))))
+        seen = 0
+        for batch in units.iterate_batches(examples, self.batch_size, self._rank):
+            offset = tf.constant(seen, tf.int64)
+            states = self._step(batch, offset, states)
+            seen += len(batch[0] if isinstance(batch, list) else batch)
+        keep = min(self.k, seen)
+        found = {}
+        for path, spatial, (top, health) in zip(self.paths, self._spatial, states):
+            flat_pos = np.asarray(top[2])[:, :keep]
+            positions = (
+                np.stack(np.unravel_index(flat_pos, spatial), -1)
+                if spatial
+                else np.zeros(flat_pos.shape + (0,), np.int64)
+            )
+            field = self.fields[path]
+            found[path] = Exemplars(
+                channels=np.asarray(self.channels[path], np.int64),
+                indices=np.asarray(top[1])[:, :keep],
+                activations=np.asarray(top[0], np.float32)[:, :keep],
+                positions=positions.astype(np.int64),
+                boxes=field.boxes(positions),
+                windows=field.windows(positions),
+                field=field,
+                stats=units.finish(health, int(np.prod(spatial)) if spatial else 1),
+            )
+        return found
+
+
+def gather(
+    examples, indices, input_rank: int, batch_size: int = units.BATCH_SIZE
+) -> dict[int, np.ndarray]:
+    """The examples at `indices` (first model input), read in one more pass.
+
+    Args:
+      examples: as for `ExamplesPass`; a dataset is iterated again.
+      indices: example indices.
+      input_rank: the rank of a batch of the model's first input.
+      batch_size: inputs per batch for an unbatched dataset.
+
+    Returns:
+      `{index: input array}`.
+    """
+    wanted = sorted({int(i) for i in np.asarray(indices).reshape(-1) if i >= 0})
+    if not isinstance(examples, tf.data.Dataset):
+        first = examples[0] if isinstance(examples, (list, tuple)) else examples
+        return {i: np.asarray(first[i]) for i in wanted}
+    found, seen, todo = {}, 0, set(wanted)
+    for batch in units.iterate_batches(examples, batch_size, input_rank):
+        part = batch[0] if isinstance(batch, list) else batch
+        for j in range(len(part)):
+            if seen + j in todo:
+                found[seen + j] = np.asarray(part[j])
+        seen += len(part)
+        if len(found) == len(todo):
+            break
+    return found
+
+
+def top_examples(
+    model: keras.Model,
+    layer: str,
+    examples,
+    channels: Sequence[int] | None = None,
+    k: int = 9,
+    batch_size: int = units.BATCH_SIZE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The top-k examples of each channel of a layer, and where they peak.
+
+    Args:
+      model: a built Sequential or functional model (nested models allowed).
+      layer: a layer path, e.g. `"backbone/block1_conv1"`.
+      examples: an array `(N, *input_shape)`, or a `tf.data.Dataset` iterated
+        in batches (never held whole in memory).
+      channels: channel indices; None for all.
+      k: examples per channel.
+      batch_size: inputs per forward pass.
+
+    Returns:
+      `(indices, activations, positions, boxes)`: int64 `(C, k)` example
+      indices ranked by the channel's maximum over positions (ties: lower
+      index first), float32 `(C, k)` those maxima, int64 `(C, k, S)` the
+      output position of each maximum, int64 `(C, k, 4)` the receptive-field
+      box there in input pixels `(y0, x0, y1, x1)` (stops exclusive; the whole
+      input where the graph has a global operation). The model is not changed.
+    """
+    found = ExamplesPass(model, [layer], k, channels, batch_size)(examples)[layer]
+    return found.indices, found.activations, found.positions, found.boxes
