@@ -148,8 +148,10 @@ export async function renderActivations(ctx) {
   const sharedRange = state.norm === "shared" ? sharedRangeOf(loaded) : null;
   const drawn = loaded.map((l) => (l.decoded ? renderGrid(l.decoded, { cmap: state.cmap, mode: state.norm, sharedRange }) : null));
   // One zoom for the layer in every run, so tiles compare at the same size.
-  const hasProbe = probes.some(Boolean);
-  const fit = ctx.fitWidth - (hasProbe ? PROBE_BOX + 12 : 0);
+  // A narrow card puts the probe above the grid (the row wraps) rather than
+  // shrinking the tiles to make room beside them.
+  const probeBeside = probes.some(Boolean) && ctx.fitWidth >= 460;
+  const fit = ctx.fitWidth - (probeBeside ? PROBE_BOX + 12 : 0);
   const zooms = drawn.filter(Boolean).map((d) => zoomedSize(d.canvas.width, d.canvas.height, state.zoom, fit).zoom);
   const z = zooms.length ? Math.min(...zooms) : 1;
   const first = loaded.find((l) => l.entry && l.entry.info);
