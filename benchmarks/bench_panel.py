@@ -79,7 +79,12 @@ def main() -> None:
             browser = launch_chromium(p)
             panel = Panel(browser, tb.url, viewport={"width": 1400, "height": 900})
             frame = panel.frame
-            figures = {"filter_list": [], "filter_cards": [], "step_cold": [], "step_warm": []}
+            figures = {
+                "filter_list": [],
+                "filter_cards": [],
+                "step_cold": [],
+                "step_warm": [],
+            }
             patterns = [r"sweep_1\d$", "sweep_[2-4]", "7", "sweep_(5|6)0?$", ""]
             for i in range(args.repeats):
                 r = frame.evaluate(MEASURE_FILTER, patterns[i % len(patterns)])
@@ -92,11 +97,15 @@ def main() -> None:
                 figures["step_cold"].append(r["cards"])
                 shown = r["shown"]
             for i in range(args.repeats):
-                r = frame.evaluate(MEASURE_STEP, "ArrowRight" if (i // 4) % 2 == 0 else "ArrowLeft")
+                r = frame.evaluate(
+                    MEASURE_STEP, "ArrowRight" if (i // 4) % 2 == 0 else "ArrowLeft"
+                )
                 figures["step_warm"].append(r["cards"])
             panel.close()
             browser.close()
-    print(f"NetViz panel, {args.runs} runs listed, {shown} cards shown (the default: first 8), 1400x900")
+    print(
+        f"NetViz panel, {args.runs} runs listed, {shown} cards shown (the default: first 8), 1400x900"
+    )
     print(f"filter keystroke -> run list updated : {summary(figures['filter_list'])}")
     print(f"filter keystroke -> cards re-rendered: {summary(figures['filter_cards'])}")
     print(f"step change -> painted cards, cold   : {summary(figures['step_cold'])}")

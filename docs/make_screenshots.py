@@ -29,7 +29,9 @@ SCENES = {
 }
 
 
-def shoot(browser, url: str, out: Path, size: tuple[int, int], dark: bool) -> list[Path]:
+def shoot(
+    browser, url: str, out: Path, size: tuple[int, int], dark: bool
+) -> list[Path]:
     written = []
     for scene, (params, _) in SCENES.items():
         page = browser.new_page(

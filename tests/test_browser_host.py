@@ -12,7 +12,7 @@ pytest.importorskip("playwright.sync_api")
 if not Path("/usr/bin/chromium").exists():
     pytest.skip("Chromium is not at /usr/bin/chromium", allow_module_level=True)
 
-from browser_util import Panel, demo_runs, plugin_frame, wait_ready
+from browser_util import Panel, demo_runs, wait_ready
 
 pytest_plugins = ["browser_util"]
 
@@ -138,5 +138,7 @@ def test_tensorboard_sees_the_panels_hash(panel):
     the hash (another tab, its own settings) keeps them."""
     panel.act(lambda f: f.select_option("select[name=colormap]", "gray"))
     assert "p.netviz.cmap=gray" in panel.host_hash()
-    tb_dict = panel.page.evaluate("() => window.tensorboard.tf_storage.getUrlHashDict()")
+    tb_dict = panel.page.evaluate(
+        "() => window.tensorboard.tf_storage.getUrlHashDict()"
+    )
     assert tb_dict.get("p.netviz.cmap") == "gray" and tb_dict.get("__tab__") == "netviz"

@@ -13,7 +13,7 @@ pytest.importorskip("playwright.sync_api")
 if not Path("/usr/bin/chromium").exists():
     pytest.skip("Chromium is not at /usr/bin/chromium", allow_module_level=True)
 
-from browser_util import demo_runs, wait_ready  # noqa: E402
+from browser_util import demo_runs, wait_ready
 
 pytest_plugins = ["browser_util"]
 
@@ -27,17 +27,27 @@ def test_probe_input_beside_every_activation_card(panel, tensorboard):
     assert "input #0" in panel.frame.text_content(".nv-col .nv-probe")
     before = probes[0].get_attribute("src")
     panel.act(lambda f: f.select_option('select[name="probe input"]', "2"))
-    assert panel.frame.query_selector(".nv-col .nv-probe img").get_attribute("src") != before
+    assert (
+        panel.frame.query_selector(".nv-col .nv-probe img").get_attribute("src")
+        != before
+    )
     assert "input #2" in panel.frame.text_content(".nv-col .nv-probe")
 
 
 def test_tiles_have_numbers_borders_and_dead_marks(panel, tensorboard):
     panel.only(*demo_runs(tensorboard))
     tile = panel.frame.query_selector(".nv-col .nv-tile")
-    assert tile.get_attribute("title") == "channel 0" or tile.get_attribute("title").startswith("channel 0 ")
+    assert tile.get_attribute("title") == "channel 0" or tile.get_attribute(
+        "title"
+    ).startswith("channel 0 ")
     assert tile.evaluate("t => getComputedStyle(t).outlineWidth") == "1px"
     tile.hover()
-    assert panel.frame.eval_on_selector(".nv-col .nv-tile .nv-tile-num", "n => getComputedStyle(n).display") == "block"
+    assert (
+        panel.frame.eval_on_selector(
+            ".nv-col .nv-tile .nv-tile-num", "n => getComputedStyle(n).display"
+        )
+        == "block"
+    )
     # A channel zero on every probe input is marked dead (the demo's lr 0.01 run has some).
     dead = panel.frame.query_selector_all(".nv-tile.nv-dead")
     if not dead:
@@ -58,7 +68,9 @@ def test_one_layer_choice_across_views(panel, tensorboard):
     panel.act(lambda f: f.select_option("select[name=method]", "deconvnet"))
     assert panel.layer() == "conv2"
     panel.act(lambda f: f.click("button[data-view=activations]"))
-    panel.act(lambda f: f.select_option("select[name=layer]", "dense"))  # only activations have it
+    panel.act(
+        lambda f: f.select_option("select[name=layer]", "dense")
+    )  # only activations have it
     panel.act(lambda f: f.click("button[data-view=ascent]"))
     assert panel.layer() == "conv2"  # this view's last layer
     panel.act(lambda f: f.click("button[data-view=activations]"))
@@ -74,7 +86,9 @@ def test_zoom_16_scrolls_instead_of_clipping(panel, tensorboard):
             card: s.closest('.nv-col').getBoundingClientRect().right,
             main: document.querySelector('.nv-main').getBoundingClientRect().right}))"""
     )
-    assert all(i["scroll"] and i["overflow"] == "auto" and i["card"] <= i["main"] for i in info), info
+    assert all(
+        i["scroll"] and i["overflow"] == "auto" and i["card"] <= i["main"] for i in info
+    ), info
 
 
 def test_compare_two_runs(panel, tensorboard):
@@ -134,7 +148,9 @@ def test_export_card_and_filmstrip(panel, tensorboard):
         panel.frame.click("button.nv-export-film")
     assert "filmstrip" in download.value.suggested_filename
     w, h = png_size(download.value.path())
-    assert w > 4 * h / len(runs) and h > 0  # one strip: frames side by side, a row per run
+    assert (
+        w > 4 * h / len(runs) and h > 0
+    )  # one strip: frames side by side, a row per run
 
 
 def test_keyboard(panel, tensorboard):
@@ -147,16 +163,23 @@ def test_keyboard(panel, tensorboard):
     assert "(newest)" not in frame.text_content(".nv-step-label")
     older = frame.text_content(".nv-col-step")
     panel.act(lambda f: panel.page.keyboard.press("ArrowRight"))
-    assert "(newest)" in frame.text_content(".nv-step-label") and frame.text_content(".nv-col-step") != older
+    assert (
+        "(newest)" in frame.text_content(".nv-step-label")
+        and frame.text_content(".nv-col-step") != older
+    )
     # Tab reaches the tiles; Enter opens the large view; Escape closes it.
     frame.focus(".nv-col button.nv-export")
     panel.page.keyboard.press("Tab")
-    focused = frame.evaluate("() => document.activeElement.className + ' ' + document.activeElement.dataset.channel")
+    focused = frame.evaluate(
+        "() => document.activeElement.className + ' ' + document.activeElement.dataset.channel"
+    )
     assert focused.startswith("nv-tile") and focused.endswith(" 0"), focused
     panel.act(lambda f: panel.page.keyboard.press("Enter"))
     assert frame.query_selector(".nv-detail")
     assert frame.evaluate("() => document.activeElement.classList.contains('nv-close')")
     panel.act(lambda f: panel.page.keyboard.press("Escape"))
     assert frame.query_selector(".nv-detail") is None
-    assert frame.evaluate("() => document.activeElement.dataset.channel") == "0"  # focus back on the tile
+    assert (
+        frame.evaluate("() => document.activeElement.dataset.channel") == "0"
+    )  # focus back on the tile
     wait_ready(frame)
