@@ -17,7 +17,9 @@ import tensorflow as tf
 
 from tb_netviz.methods import layers as layers_lib
 
-BATCH_SIZE = 128
+# Inputs per forward pass: the layer outputs of one batch are what the pass
+# holds at once (tens of MB for a 32x32 CNN at 64), so it stays small.
+BATCH_SIZE = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,11 +79,12 @@ def accumulate(state: tuple, acts: tf.Tensor, per_input_max: tf.Tensor) -> tuple
         ranking, so it is not reduced twice).
     """
     hi, lo, total, positive, count = state
-    finite = tf.where(tf.math.is_finite(acts), acts, tf.zeros_like(acts))
+    # No masking of non-finite values: that would cost two more tensors of the
+    # layer's size per batch; a NaN/Inf shows as a null mean in the JSON.
     return (
         tf.maximum(hi, tf.reduce_max(per_input_max, axis=0)),
         tf.minimum(lo, tf.reduce_min(acts, axis=(0, 1))),
-        total + tf.cast(tf.reduce_sum(finite, axis=(0, 1)), tf.float64),
+        total + tf.cast(tf.reduce_sum(acts, axis=(0, 1)), tf.float64),
         positive + tf.cast(tf.math.count_nonzero(acts > 0, axis=(0, 1)), tf.float64),
         count + tf.cast(tf.shape(acts)[0] * tf.shape(acts)[1], tf.float64),
     )
