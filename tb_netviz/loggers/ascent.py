@@ -13,7 +13,7 @@ import numpy as np
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger, warn_nonfinite
 from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods.ascent import FeatureVisualizer
+from tb_netviz.methods.ascent import FeatureVisualizer, presets
 from tb_netviz.pictures import ascent as pictures
 
 
@@ -37,6 +37,8 @@ class AscentLogger(Logger):
         budget_s: float | None = 60.0,
         input_range: tuple[float, float] = (0.0, 1.0),
         seed: int = 0,
+        examples: np.ndarray | None = None,
+        facets: int = 1,
         **overrides: Any,
     ):
         """Args:
@@ -50,6 +52,10 @@ class AscentLogger(Logger):
           warning. None: no limit.
         input_range: `(lo, hi)` of the model's inputs.
         seed: seeds the optimization (the same at every step).
+        examples: images `(N, H, W, C)` in `input_range` (the probe): MACO
+          takes its magnitude spectrum from them (None: a 1/f spectrum).
+        facets: images per channel (> 1: made different from each other by a
+          Gram-matrix penalty, Olah et al. 2017, logged as a facets grid).
         **overrides: single settings of the preset (`jitter=4`, `scales=[1.0,
           1.1]`, ...).
 
@@ -62,9 +68,18 @@ class AscentLogger(Logger):
         self._steps, self._seed = steps, int(seed)
         self._budget_s = config.check_budget("ascent_budget_s", budget_s, True)
         input_range = config.check_input_range(input_range)
+        if facets != 1:
+            config.check_freq("ascent_facets", facets, False)
+            overrides = {"facets": facets, "diversity": 1.0, **overrides}
         self._visualizers = {
             layer: FeatureVisualizer(
-                model, layer, preset=preset, input_range=input_range, **overrides
+                model,
+                layer,
+                preset=preset,
+                input_range=input_range,
+                examples=examples,
+                verbose=False,
+                **overrides,
             )
             for layer in self.layers
         }
@@ -79,11 +94,7 @@ class AscentLogger(Logger):
         chosen = {vis.preset for vis in self._visualizers.values()}
         self.preset = chosen.pop() if len(chosen) == 1 else preset
         if preset == "auto":
-            size = "x".join(map(str, next(iter(self._visualizers.values())).size))
-            print(
-                f"NetViz: ascent preset 'auto' chose {self.preset!r} for {size} "
-                "inputs (lucid from 64 px a side, yosinski2015 below)"
-            )
+            print(presets.explain_layers(self._visualizers))
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         # One budget for all layers at this step.
@@ -108,6 +119,10 @@ class AscentLogger(Logger):
             result.objective,
             result.nonfinite,
             vis.input_range,
+            alpha=result.alpha,
+            facets=result.facets,
+            start_objective=result.start_objective,
+            gradient=result.gradient,
             preset=vis.preset,
             settings=result.settings,
             seed=self._seed,

@@ -1,7 +1,10 @@
-"""Feature visualizations as one grid per step (numpy only).
+"""Feature visualizations as grids per step, with flags for trivial pictures (numpy only).
 
 K images in the model's input range become one RGB (or grayscale) grid, tile k
-for `channels[k]`, pad 2 (the grid contract is in `layout.py`).
+for `channels[k]`, pad 2 (the grid contract is in `layout.py`). Beside it,
+optionally: the transparency maps as a grayscale grid of the same layout, and
+the facets as a grid of K rows and F columns. The step JSON's `images` says
+which blob is which.
 """
 
 from __future__ import annotations
@@ -11,9 +14,74 @@ from typing import Any
 
 import numpy as np
 
-from tb_netviz.pictures.layout import assemble, square_cols, to_uint8
+from tb_netviz.pictures.layout import QMAX, assemble, square_cols, to_uint8
 
 PAD = 2
+# A picture with more than this share of its values at a bound of the input
+# range is flagged `saturated` (the share itself is always recorded).
+SATURATED_SHARE = 0.5
+# A picture whose values span less than this share of the input range is
+# flagged `constant`.
+CONSTANT_SPAN = 2.0 / QMAX
+
+
+def flags(
+    images: np.ndarray,
+    input_range: tuple[float, float],
+    objective: np.ndarray,
+    start_objective: np.ndarray | None,
+    gradient: np.ndarray | None,
+) -> dict[str, list]:
+    """Per-channel marks of pictures that show nothing, as parallel lists.
+
+    Args:
+      images: float `(K, H, W, C)` in `input_range`.
+      input_range: `(lo, hi)`.
+      objective: float `(K,)`, the final objective.
+      start_objective: float `(K,)`, the objective of the starting image, or
+        None if unknown.
+      gradient: float `(K,)`, the accumulated gradient magnitude, or None.
+
+    Returns:
+      `{"dead": [bool], "saturated": [bool], "at_bounds": [float],
+      "constant": [bool]}`, each of length K: dead = the objective never rose
+      above its start (final <= start) or the gradient was always zero;
+      at_bounds = share of values that quantize to a bound of the input range
+      (0 or 255 in the PNG); saturated = at_bounds > `SATURATED_SHARE`;
+      constant = the image's values span less than `CONSTANT_SPAN` of the
+      range (one flat colour).
+    """
+    lo, hi = input_range
+    k = len(images)
+    x = np.nan_to_num(np.asarray(images, np.float64).reshape(k, -1), nan=lo)
+    eps = 0.5 / QMAX * (hi - lo)
+    at_bounds = ((x <= lo + eps) | (x >= hi - eps)).mean(axis=1)
+    span = (x.max(axis=1) - x.min(axis=1)) / (hi - lo) if x.size else np.zeros(k)
+    objective = np.asarray(objective, np.float64).reshape(-1)
+    dead = ~np.isfinite(objective)
+    if start_objective is not None:
+        dead |= ~(objective > np.asarray(start_objective, np.float64).reshape(-1))
+    if gradient is not None:
+        dead |= ~(np.asarray(gradient, np.float64).reshape(-1) > 0)
+    return {
+        "dead": [bool(v) for v in dead],
+        "saturated": [bool(v > SATURATED_SHARE) for v in at_bounds],
+        "at_bounds": [round(float(v), 4) for v in at_bounds],
+        "constant": [bool(v < CONSTANT_SPAN) for v in span],
+    }
+
+
+def alpha_tiles(alpha: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Transparency maps `(K, H, W)` (each summing to 1) as uint8 `(K, H, W, 1)`.
+
+    Each tile is scaled by its own maximum: pixel q decodes to
+    `q / 255 * alpha_max[k]`. Returns the tiles and `alpha_max`.
+    """
+    a = np.nan_to_num(np.asarray(alpha, np.float64))
+    peak = a.reshape(len(a), -1).max(axis=1) if a.size else np.zeros(0)
+    scaled = a / np.where(peak > 0, peak, 1.0)[:, None, None]
+    q = np.clip(np.rint(scaled * QMAX), 0, QMAX).astype(np.uint8)
+    return q[..., None], [float(v) for v in peak]
 
 
 def record(
@@ -22,6 +90,11 @@ def record(
     objective: np.ndarray,
     nonfinite: np.ndarray,
     input_range: tuple[float, float],
+    *,
+    alpha: np.ndarray | None = None,
+    facets: np.ndarray | None = None,
+    start_objective: np.ndarray | None = None,
+    gradient: np.ndarray | None = None,
     **meta: Any,
 ) -> tuple[dict[str, Any], list[np.ndarray]]:
     """The record of one layer's feature visualizations at one step.
@@ -32,21 +105,40 @@ def record(
       objective: float `(K,)`, the objective each final image reaches.
       nonfinite: bool `(K,)`, a NaN/Inf appeared while optimizing image k.
       input_range: `(lo, hi)` of the model's inputs.
+      alpha: float `(K, H, W)` transparency maps (each sums to 1), or None.
+      facets: float `(K, F, H, W, C)`, F images per channel, or None.
+      start_objective, gradient: float `(K,)` for the `dead` flag (see `flags`).
       **meta: JSON-able facts copied into the step JSON (preset, settings,
         seed, steps_done, budget_exhausted, ...).
 
     Returns:
-      `(info, [grid])`: the step JSON and one uint8 `(height, width, C')` grid.
+      `(info, grids)`: the step JSON and uint8 grids: blob 0 the pictures;
+      then, if given, the alpha grid (same layout, one grey channel) and the
+      facets grid (`facets_layout`: row k holds channel k's F facets).
     """
-    grids, layout = assemble(
-        to_uint8(images, input_range)[None], square_cols(len(images)), PAD
-    )
+    cols = square_cols(len(images))
+    grids, layout = assemble(to_uint8(images, input_range)[None], cols, PAD)
     info = {
         "layout": layout,
         "channels": [int(c) for c in channels],
         "objective": [float(v) for v in np.asarray(objective).reshape(-1)],
         "nonfinite": [bool(v) for v in np.asarray(nonfinite).reshape(-1)],
         "input_range": [float(v) for v in input_range],
+        "flags": flags(images, input_range, objective, start_objective, gradient),
+        "images": {"pictures": 0},
         **meta,
     }
-    return info, [grids[0]]
+    out = [grids[0]]
+    if alpha is not None:
+        tiles, peak = alpha_tiles(alpha)
+        out.append(assemble(tiles[None], cols, PAD)[0][0])
+        info["images"]["alpha"] = len(out) - 1
+        info["alpha"] = {"max": peak, "sums_to": 1.0}
+    if facets is not None:
+        k, f = facets.shape[:2]
+        tiles = to_uint8(facets.reshape(k * f, *facets.shape[2:]), input_range)
+        fgrid, flayout = assemble(tiles[None], f, PAD)
+        out.append(fgrid[0])
+        info["images"]["facets"] = len(out) - 1
+        info["facets_layout"] = flayout
+    return info, out

@@ -46,6 +46,8 @@ def feature_visualization_result(
     objective=None,
     init_image: np.ndarray | None = None,
     budget_s: float | None = None,
+    examples: np.ndarray | None = None,
+    facets: int = 1,
     **overrides,
 ) -> AscentResult:
     """Optimizes one input image per channel of `layer`, all in one batch.
@@ -60,9 +62,9 @@ def feature_visualization_result(
       steps: optimization steps; default the preset's.
       size: `(H, W)` or an int; needed only if the model takes any size
         (default then the preset's `recipe_size`).
-      preset: "auto" (the default: "lucid" for inputs of at least 64 px a
-        side, "yosinski2015" below), "lucid", "distill2017", "yosinski2015"
-        or "deepdream"; see `presets.py` for the recipes and their sources.
+      preset: "auto" (the default; the rule is `presets.choose`, printed
+        once), "maco", "lucid", "distill2017", "yosinski2015" or
+        "deepdream"; see `presets.py` for the recipes and their sources.
       seed: seeds all randomness; the same seed gives the same images.
       input_range: `(lo, hi)` of the model's input values; images are made
         in this range. `None` means (0, 1): inferring it from data is the
@@ -75,6 +77,12 @@ def feature_visualization_result(
         in `input_range` (DeepDream), instead of noise.
       budget_s: wall-clock seconds (tracing included) after which the run
         stops between steps; `steps_done` and `stopped_early` say what ran.
+      examples: images `(N, H', W', C)` in `input_range` (probe inputs or a
+        sample of the data); MACO fixes its magnitude spectrum to theirs
+        (None: a 1/f spectrum, pixel standard deviation 0.2).
+      facets: images per channel; above 1 they are pushed apart by the
+        cosine similarity of their Gram matrices (Olah et al. 2017, weight
+        `diversity`, default 1) and returned in `AscentResult.facets`.
       **overrides: single settings of the preset (see `presets.py`), e.g.
         `param="pixel"`, `jitter=4`, `lr=0.1`, `jit_compile=True`.
 
@@ -86,6 +94,8 @@ def feature_visualization_result(
         (the message gives the layer's channel count); a layer with no
         channel or unit axis; a bad `init_image`.
     """
+    if facets != 1:
+        overrides = {"facets": facets, "diversity": 1.0, **overrides}
     visualizer = FeatureVisualizer(
         model,
         layer,
@@ -93,6 +103,7 @@ def feature_visualization_result(
         preset=preset,
         input_range=input_range,
         objective=objective,
+        examples=examples,
         **overrides,
     )
     return visualizer(

@@ -28,45 +28,116 @@ def _update(settings: presets.Settings, params, g, m, v, step):
     return params + settings.lr * g / (mean_abs + 1e-12), m, v
 
 
+def _crop_resize(images: tf.Tensor, u: tf.Tensor, crop_min: float) -> tf.Tensor:
+    """MACO's random crops: a square-ish window of side fraction s ~ U[crop_min, 1]
+    at a uniform position, resized back to the full size (bilinear).
+
+    `u` is float32 `(N, 3)` uniform draws; `images` `(N, H, W, C)`.
+    """
+    _, h, w, _ = images.shape
+    frac = crop_min + (1.0 - crop_min) * u[:, 0]
+    size = tf.constant([h, w], tf.float32)
+    a = frac[:, None, None] * tf.eye(2)[None]
+    b = u[:, 1:3] * (1.0 - frac[:, None]) * size
+    return transforms.sample(images, a, b, "reflect")
+
+
+def gram_similarity(acts: tf.Tensor, facets: int, views: int = 1) -> tf.Tensor:
+    """Mean cosine similarity of each image's Gram matrix with its facet group's.
+
+    Olah et al. 2017's diversity term: images `g * facets .. g * facets +
+    facets - 1` are the facets of one channel; their style (the Gram matrix of
+    the layer's activations over positions) should differ.
+
+    Args:
+      acts: float32 `(B * views, ..., C)` activations of `views` consecutive
+        views (crops) of each of B images, B a multiple of `facets`.
+      facets: images per group.
+      views: views per image; an image's Gram matrix is their mean.
+
+    Returns:
+      float32 `(B,)`: for image i, the mean cosine similarity of its Gram
+      matrix with those of the other images of its group.
+    """
+    c = acts.shape[-1]
+    flat = tf.reshape(acts, (tf.shape(acts)[0], -1, c))
+    gram = tf.matmul(flat, flat, transpose_a=True)
+    gram = tf.reduce_mean(tf.reshape(gram, (-1, views, c * c)), axis=1)
+    b = tf.shape(gram)[0]
+    gram = tf.math.l2_normalize(tf.reshape(gram, (b // facets, facets, -1)), axis=-1)
+    sim = tf.matmul(gram, gram, transpose_b=True)  # (groups, facets, facets)
+    off = sim * (1.0 - tf.eye(facets))[None]
+    return tf.reshape(tf.reduce_sum(off, -1) / (facets - 1), (b,))
+
+
 def make_step(
     settings: presets.Settings,
     param,
     transform: transforms.TransformConfig,
-    objective: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
+    objective: Callable,
     n_rows: int,
 ):
-    """Returns `step(params, m, v, bad, index, seed, labels) -> (params, m, v, bad)`.
+    """Returns `step(params, m, v, bad, acc, index, seed, keys, labels)`.
 
     Args:
       settings: effective settings (see `presets.py`).
       param: a parameterization from `param.py`.
-      transform: the robustness transforms.
-      objective: `(images in unit range (K, H, W, C), labels (K,)) -> (K,)`.
-      n_rows: size of the per-step random table; > every label.
+      transform: the robustness transforms, applied to every crop.
+      objective: `(images in unit range (N, H, W, C), labels (K,), rows (N,))
+        -> (values (N,), activations (N, ..., C'))`: image n is a view of
+        image `rows[n]` of the batch, whose channel is `labels[rows[n]]`.
+      n_rows: size of the per-step random table; > every key.
 
     The returned function takes parameters and Adam moments of the
-    parameterization's shape, `bad` bool `(K,)` (sticky non-finite flags), the
-    global step `index` int32, `seed` int64 and `labels` int32 `(K,)`.
+    parameterization's shape, `bad` bool `(K,)` (sticky non-finite flags),
+    `acc` float32 `(K, H, W)` (the accumulated input-gradient magnitude, the
+    transparency map of MACO), the global step `index` int32, `seed` int64,
+    `keys` int32 `(K,)` (which row of the random table each image draws) and
+    `labels` int32 `(K,)`; it returns `(params, m, v, bad, acc)`.
     """
     s = settings
+    n_crop = s.crops
+    per_crop = transforms.N_RANDOM + 3
 
-    def step(params, m, v, bad, index, seed, labels):
+    def views(images, u, index, seed):
+        k = images.shape[0]
+        x = tf.repeat(images, n_crop, axis=0) if n_crop > 1 else images
+        u = tf.reshape(u, (k * n_crop, per_crop))
+        x = transforms.random_transform(x, u[:, : transforms.N_RANDOM], transform)
+        if s.crop_min < 1.0:
+            x = _crop_resize(x, u[:, transforms.N_RANDOM :], s.crop_min)
+        if s.noise > 0:
+            # One noise field per crop slot and step, shared by all images:
+            # an image's draws do not depend on the rest of the batch.
+            noise = tf.random.stateless_normal(
+                (1, n_crop, *images.shape[1:]),
+                seed=tf.stack([seed + 7919, tf.cast(index, tf.int64)]),
+            )
+            noise = tf.reshape(tf.tile(noise, (k, 1, 1, 1, 1)), tf.shape(x))
+            x = x + s.noise * noise
+        return x
+
+    def step(params, m, v, bad, acc, index, seed, keys, labels):
         axes = list(range(1, params.shape.rank))
-        # One draw table per step, indexed by channel: a channel's draws do
-        # not depend on the rest of the batch.
+        k = labels.shape[0]
+        # One draw table per step, indexed by key: an image's draws do not
+        # depend on the rest of the batch.
         u = tf.random.stateless_uniform(
-            [n_rows, transforms.N_RANDOM],
+            [n_rows, n_crop * per_crop],
             seed=tf.stack([seed, tf.cast(index, tf.int64)]),
         )
-        u = tf.gather(u, labels)
+        u = tf.gather(u, keys)
+        rows = tf.repeat(tf.range(k), n_crop)
         with tf.GradientTape() as tape:
             tape.watch(params)
             images = param.image(params)
-            x = transforms.random_transform(images, u, transform)
-            score = objective(x, labels)
+            values, acts = objective(views(images, u, index, seed), labels, rows)
+            score = tf.reduce_mean(tf.reshape(values, (k, n_crop)), axis=1)
             score -= transforms.penalties(images, s.l1, s.l2, s.tv)
+            if s.facets > 1 and s.diversity > 0:
+                score -= s.diversity * gram_similarity(acts, s.facets, n_crop)
             total = tf.reduce_sum(score)  # images are independent: one backward
-        g = tape.gradient(total, params)
+        g, g_image = tape.gradient(total, [params, images])
         finite = tf.math.is_finite(score)
         ok = tf.reduce_all(tf.math.is_finite(g), axis=axes) & finite
         okb = tf.reshape(ok, [-1] + [1] * len(axes))
@@ -77,28 +148,31 @@ def make_step(
             due = tf.equal((index + 1) % s.blur_every, 0)
             new = tf.cond(due, lambda: param.blur(new, s.blur_sigma), lambda: new)
         new = param.project(new)
+        magnitude = tf.reduce_sum(tf.abs(g_image), axis=-1)
+        acc = acc + tf.where(tf.reshape(ok, (-1, 1, 1)), magnitude, 0.0)
         # A non-finite step leaves the image (and Adam's moments) as they were.
         return (
             tf.where(okb, new, params),
             tf.where(okb, m2, m),
             tf.where(okb, v2, v),
             bad | ~ok,
+            acc,
         )
 
     return step
 
 
 def make_loop(step):
-    """Returns `loop(params, m, v, bad, start, n, seed, labels)`: n steps in a while loop."""
+    """Returns `loop(params, m, v, bad, acc, start, n, seed, keys, labels)`: n
+    steps in a while loop; returns `(params, m, v, bad, acc)`."""
 
-    def loop(params, m, v, bad, start, n, seed, labels):
-        def body(i, params, m, v, bad):
-            out = step(params, m, v, bad, start + i, seed, labels)
-            return (i + 1, *out)
+    def loop(params, m, v, bad, acc, start, n, seed, keys, labels):
+        def body(i, *state):
+            return (i + 1, *step(*state, start + i, seed, keys, labels))
 
-        _, params, m, v, bad = tf.while_loop(
-            lambda i, *_: i < n, body, (tf.constant(0), params, m, v, bad)
+        _, *state = tf.while_loop(
+            lambda i, *_: i < n, body, (tf.constant(0), params, m, v, bad, acc)
         )
-        return params, m, v, bad
+        return tuple(state)
 
     return loop

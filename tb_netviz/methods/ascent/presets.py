@@ -71,6 +71,12 @@ _COMMON = dict(
     slice_channels=True,
     # XLA-compiling the loop was not faster on CPU (benchmarks/bench_ascent.py).
     jit_compile=False,
+    crops=1,
+    crop_min=1.0,
+    noise=0.0,
+    facets=1,
+    diversity=0.0,
+    contrast=1.0,
 )
 
 PRESETS: dict[str, dict] = {
@@ -141,12 +147,30 @@ PRESETS: dict[str, dict] = {
         objective="deepdream",
         recipe_size=1024,
     ),
+    # Fel et al., "Unlocking Feature Visualization for Deeper Networks with
+    # MAgnitude Constrained Optimization" (MACO), NeurIPS 2023: only the
+    # phase of the image's spectrum is optimized, its magnitude fixed to the
+    # data's (here estimated from the probe or `examples`); the only
+    # transforms are random crops resized to the input size and additive
+    # noise, several crops per image and step; the accumulated gradient
+    # magnitude on the image is the transparency map (`AscentResult.alpha`).
+    "maco": dict(
+        _COMMON,
+        steps=256,
+        param="maco",
+        optimizer="adam",
+        lr=0.2,
+        crops=4,
+        crop_min=0.6,
+        noise=0.05,
+        recipe_size=224,
+    ),
 }
 
 _SCALED_INTS = ("pad", "jitter", "jitter2")
 _TUPLES = ("scales", "angles")
 _CHOICES = dict(
-    param=("pixel", "fourier"),
+    param=("pixel", "fourier", "maco"),
     optimizer=("adam", "normalized_sgd"),
     fill=("constant", "reflect", "wrap"),
 )
@@ -157,6 +181,7 @@ _CHOICES = dict(
 # training images for 12% of conv1's channels, Yosinski et al.'s for 88%
 # (benchmarks/ascent_acceptance.py).
 SMALL_INPUT = 64
+MACO_DEPTH = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,6 +212,12 @@ class Settings:
     slice_channels: bool
     recipe_size: int
     jit_compile: bool
+    crops: int
+    crop_min: float
+    noise: float
+    facets: int
+    diversity: float
+    contrast: float
 
     def as_json(self) -> dict:
         """The settings as a JSON-able dict (tuples become lists)."""
@@ -196,20 +227,57 @@ class Settings:
         }
 
 
-def choose(preset: str, height: int, width: int) -> str:
-    """The recipe a preset name stands for: `"auto"` by input size, else itself."""
+def choose(
+    preset: str, height: int, width: int, channels: int = 3, depth: int = 1
+) -> str:
+    """The recipe a preset name stands for: `"auto"` by the rule below, else itself.
+
+    The "auto" rule (see `explain`): "maco" from `MACO_DEPTH` conv layers
+    deep or from `SMALL_INPUT` px a side, "yosinski2015" below both.
+    """
     if preset != "auto":
         return preset
-    return "lucid" if min(height, width) >= SMALL_INPUT else "yosinski2015"
+    if depth >= MACO_DEPTH or min(height, width) >= SMALL_INPUT:
+        return "maco"
+    return "yosinski2015"
 
 
-def resolve(preset: str, overrides: dict, height: int, width: int) -> Settings:
+def explain(height: int, width: int, channels: int, depth: int) -> str:
+    """One line: what "auto" chose for this input and layer depth, and why."""
+    chosen = choose("auto", height, width, channels, depth)
+    return (
+        f"NetViz: ascent preset 'auto' chose {chosen!r} for {height}x{width}x"
+        f"{channels} inputs at conv depth {depth} (maco from {SMALL_INPUT} px a "
+        f"side or from conv depth {MACO_DEPTH}, yosinski2015 below both)"
+    )
+
+
+def explain_layers(visualizers: dict) -> str:
+    """One line: what "auto" chose for each of `{layer: FeatureVisualizer}`."""
+    first = next(iter(visualizers.values()))
+    h, w = first.size
+    chosen = ", ".join(f"{layer}: {v.preset}" for layer, v in visualizers.items())
+    return (
+        f"NetViz: ascent preset 'auto' chose {chosen} for {h}x{w}x"
+        f"{first.in_channels} inputs (maco from {SMALL_INPUT} px a side or from "
+        f"conv depth {MACO_DEPTH}, yosinski2015 below both)"
+    )
+
+
+def resolve(
+    preset: str,
+    overrides: dict,
+    height: int,
+    width: int,
+    channels: int = 3,
+    depth: int = 1,
+) -> Settings:
     """Returns the effective settings of `preset` at `height` x `width`.
 
     Raises:
       ValueError: an unknown preset, an unknown setting name or a bad value.
     """
-    preset = choose(preset, height, width)
+    preset = choose(preset, height, width, channels, depth)
     if preset not in PRESETS:
         raise ValueError(
             f"unknown preset {preset!r}; choose one of "
@@ -236,12 +304,20 @@ def resolve(preset: str, overrides: dict, height: int, width: int) -> Settings:
     for key, choices in _CHOICES.items():
         if settings[key] not in choices:
             raise ValueError(f"{key} must be one of {choices}, got {settings[key]!r}")
-    for key in (*_SCALED_INTS, "blur_every", "steps"):
+    for key in ("crops", "facets"):
+        if int(settings[key]) != settings[key] or settings[key] < 1:
+            raise ValueError(f"{key} must be an integer >= 1, got {settings[key]!r}")
+    if not 0.0 < float(settings["crop_min"]) <= 1.0:
+        raise ValueError(f"crop_min must be in (0, 1], got {settings['crop_min']!r}")
+    for key in (*_SCALED_INTS, "blur_every", "steps", "crops", "facets"):
         value = settings[key]
         if int(value) != value or value < 0:
             raise ValueError(f"{key} must be a non-negative integer, got {value!r}")
         settings[key] = int(value)
-    for key in ("lr", "init_sd", "l1", "l2", "tv", "decay", "blur_sigma"):
+    for key in (
+        *("lr", "init_sd", "l1", "l2", "tv", "decay", "blur_sigma"),
+        *("crop_min", "noise", "diversity", "contrast"),
+    ):
         value = float(settings[key])
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"{key} must be finite and >= 0, got {value!r}")

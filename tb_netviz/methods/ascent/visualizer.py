@@ -39,6 +39,17 @@ class AscentResult:
       steps_done: steps run; fewer than `settings["steps"]` if the budget ran out.
       stopped_early: whether `budget_s` stopped the run.
       settings: the effective settings, JSON-able (see `presets.py`).
+      alpha: float32 `(K, H, W)`, the transparency map: the magnitude of the
+        objective's gradient on each pixel of image k (summed over colour
+        channels), accumulated over all steps (Fel et al. 2023), non-negative
+        and normalized to sum to 1 per image (uniform if the gradient was
+        always zero). Computed for every preset; MACO's pictures are meant
+        to be read with it.
+      start_objective: float32 `(K,)`, the objective of the starting images.
+      gradient: float32 `(K,)`, the accumulated gradient magnitude before
+        normalization; 0 means the image never received a gradient.
+      facets: float32 `(K, F, H, W, C)`, F images per channel made different
+        from each other (`facets=F` > 1), `images` being facet 0; else None.
     """
 
     images: np.ndarray
@@ -48,6 +59,13 @@ class AscentResult:
     steps_done: int
     stopped_early: bool
     settings: dict
+    alpha: np.ndarray | None = None
+    start_objective: np.ndarray | None = None
+    gradient: np.ndarray | None = None
+    facets: np.ndarray | None = None
+
+
+_SAID: set[str] = set()
 
 
 class FeatureVisualizer:
@@ -66,9 +84,12 @@ class FeatureVisualizer:
         preset: str = "auto",
         input_range: tuple[float, float] | None = None,
         objective=None,
+        examples: np.ndarray | None = None,
+        verbose: bool = True,
         **overrides,
     ):
-        """Args: as `feature_visualization_result`, without the per-call ones.
+        """Args: as `feature_visualization_result`, without the per-call ones,
+        and `verbose`: print what preset "auto" chose (once per process).
 
         Raises:
           ValueError: unknown layer (close names listed) or setting, a layer
@@ -80,12 +101,19 @@ class FeatureVisualizer:
         self.input_range = (lo, hi)
         h, w, c = targets.input_shape(model, size)
         if h is None or w is None:  # the model takes any size: use the recipe's
-            named = presets.choose(preset, 128, 128)
+            named = presets.choose(preset, 128, 128, c, 1)
             base = presets.PRESETS.get(named, {}).get("recipe_size", 128)
             h, w = h or base, w or base
         shape = targets.output_shape(model, layer)
         self.layer, self.n_channels, self.size = layer, shape[-1], (h, w)
-        s = presets.resolve(preset, overrides, h, w)
+        self.in_channels = c
+        depth = targets.depth(model, layer)
+        s = presets.resolve(preset, overrides, h, w, c, depth)
+        if verbose and preset == "auto":
+            line = presets.explain(h, w, c, depth)
+            if line not in _SAID:  # once per process for each choice
+                _SAID.add(line)
+                print(line)
         spec = s.objective if objective is None else objective
         if spec == "auto":
             spec = targets.default_objective(model, layer)
@@ -98,15 +126,28 @@ class FeatureVisualizer:
             mode = "redirected_relu"
         else:
             mode = "output"
+        self.facets = s.facets
+        diverse = s.facets > 1 and s.diversity > 0
         sliced = (
             s.slice_channels
+            and not diverse  # the Gram matrices need the whole layer
             and self.objective.own_channel
             and channel_slice.supports(targets.layers_lib.get_layer(model, layer))
         )
         self._target = targets.Target(model, layer, mode, sliced)
         self._dtype = model.inputs[0].dtype
+        unit = None
+        if examples is not None:
+            unit = (np.asarray(examples, np.float32) - lo) / (hi - lo)
         self._param = param_lib.make(
-            s.param, h, w, c, init_sd=s.init_sd, decorrelate=s.decorrelate
+            s.param,
+            h,
+            w,
+            c,
+            init_sd=s.init_sd,
+            decorrelate=s.decorrelate,
+            examples=unit,
+            contrast=s.contrast,
         )
         self._transform = transforms.TransformConfig(
             pad=s.pad,
@@ -117,23 +158,26 @@ class FeatureVisualizer:
             fill=s.fill,
         )
         jit = s.jit_compile
-        # Random draws are looked up by label; channel-free labels are 0..K-1.
+        # Random draws are looked up by key = label + facet * rows;
+        # channel-free labels are 0..K-1.
         self._rows = max(self.n_channels, 256)
         step = optimize.make_step(
-            s, self._param, self._transform, self._objective, self._rows
+            s, self._param, self._transform, self._objective, self._rows * s.facets
         )
         self._loop = tf.function(optimize.make_loop(step), jit_compile=jit)
         self._eval = tf.function(self._evaluate, jit_compile=jit)
         self._init = tf.function(self._param.init)
 
-    def _objective(self, images01: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    def _objective(self, images01: tf.Tensor, labels: tf.Tensor, rows=None):
+        """Returns (objective (N,), activations) of views `images01` (N, H, W, C)."""
         lo, hi = self.input_range
         x = tf.cast(lo + (hi - lo) * images01, self._dtype)
-        return self.objective(*self._target(x, labels))
+        acts, index = self._target(x, labels, rows)
+        return self.objective(acts, index), acts
 
     def _evaluate(self, params: tf.Tensor, labels: tf.Tensor):
         images = self._param.image(params)
-        return images, self._objective(images, labels)
+        return images, self._objective(images, labels)[0]
 
     def _labels(self, channels, init_image) -> list[int]:
         if channels is None:
@@ -175,7 +219,7 @@ class FeatureVisualizer:
         unit = np.clip((img - lo) / (hi - lo), 0.0, 1.0)
         return tf.constant(np.broadcast_to(unit, (k, *want)))
 
-    def _optimize(self, state, steps, seed_t, label_t, budget_s, t0):
+    def _optimize(self, state, steps, seed_t, key_t, label_t, budget_s, t0):
         """Runs the compiled loop in chunks; returns (state, steps done, stopped)."""
         done, per_step = 0, None
         while done < steps:
@@ -191,7 +235,7 @@ class FeatureVisualizer:
                     n = max(1, min(n, int(0.5 * left / per_step)))
             t = time.perf_counter()
             start, count = tf.constant(done), tf.constant(n)
-            state = self._loop(*state, start, count, seed_t, label_t)
+            state = self._loop(*state, start, count, seed_t, key_t, label_t)
             if budget_s is not None:
                 state[-1].numpy()  # wait for the chunk before timing it
                 if done:  # the first chunk also traced the loop
@@ -214,32 +258,55 @@ class FeatureVisualizer:
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
         labels = self._labels(channels, init_image)
-        k = len(labels)
-        label_t = tf.constant(labels, tf.int32)
+        f = self.facets
+        k = len(labels) * f
+        # Facets of one channel are consecutive images of the batch.
+        label_t = tf.constant(np.repeat(labels, f), tf.int32)
+        keys = np.repeat(labels, f) + self._rows * np.tile(np.arange(f), len(labels))
+        key_t = tf.constant(keys, tf.int32)
         seed_t = tf.constant(int(seed), tf.int64)
-        # Initial noise is keyed by (seed, -1 - label), step draws by (seed, step).
-        seeds = tf.stack([tf.fill([k], seed_t), -1 - tf.cast(label_t, tf.int64)], 1)
-        params = self._init(seeds, self._unit_init(init_image, k))
+        # Initial noise is keyed by (seed, -1 - key), step draws by (seed, step).
+        seeds = tf.stack([tf.fill([k], seed_t), -1 - tf.cast(key_t, tf.int64)], 1)
+        init = self._unit_init(init_image, len(labels))
+        if init is not None and f > 1:
+            init = tf.repeat(init, f, axis=0)
+        params = self._init(seeds, init)
         zeros = tf.zeros_like(params)
         self._target.refresh()
-        state = (params, zeros, zeros, tf.zeros([k], tf.bool))
+        start_objective = self._eval(params, label_t)[1].numpy().astype(np.float32)
+        acc = tf.zeros([k, *self.size])
+        state = (params, zeros, zeros, tf.zeros([k], tf.bool), acc)
         state, done, stopped = self._optimize(
-            state, steps, seed_t, label_t, budget_s, t0
+            state, steps, seed_t, key_t, label_t, budget_s, t0
         )
         images, objective = self._eval(state[0], label_t)
         objective = objective.numpy().astype(np.float32)
-        nonfinite = state[-1].numpy() | ~np.isfinite(objective)
+        nonfinite = state[3].numpy() | ~np.isfinite(objective)
+        bad_channels = [int(c) for c, b in zip(np.repeat(labels, f), nonfinite) if b]
+        acc = state[4].numpy().astype(np.float64)
+        gradient = acc.sum(axis=(1, 2))
+        uniform = np.full(acc.shape[1:], 1.0 / acc[0].size)
+        alpha = np.where(
+            (gradient > 0)[:, None, None],
+            acc / np.maximum(gradient, 1e-300)[:, None, None],
+            uniform,
+        )
         if nonfinite.any():
             warnings.warn(
                 f"feature visualization of layer {self.layer!r}: NaN/Inf in the "
                 "gradient or objective for channel(s) "
-                f"{[c for c, f in zip(labels, nonfinite) if f]}; their images keep "
+                f"{sorted(set(bad_channels))}; their images keep "
                 "their last finite values",
                 RuntimeWarning,
                 stacklevel=3,
             )
         lo, hi = self.input_range
         images = lo + (hi - lo) * np.nan_to_num(images.numpy(), nan=0.5)
+        images = images.astype(np.float32)
+        facets = None
+        if f > 1:
+            facets = images.reshape(len(labels), f, *images.shape[1:])
+        first = slice(None, None, f)  # facet 0 of each channel
         settings = dict(
             self.settings.as_json(),
             layer=self.layer,
@@ -253,11 +320,15 @@ class FeatureVisualizer:
             init_image=init_image is not None,
         )
         return AscentResult(
-            images=images.astype(np.float32),
-            objective=objective,
-            nonfinite=nonfinite,
+            images=images[first],
+            objective=objective[first],
+            nonfinite=nonfinite.reshape(len(labels), f).any(axis=1),
             channels=labels,
             steps_done=done,
             stopped_early=stopped,
             settings=settings,
+            alpha=alpha[first].astype(np.float32),
+            start_objective=start_objective[first],
+            gradient=gradient[first].astype(np.float32),
+            facets=facets,
         )
