@@ -40,5 +40,6 @@ setup(
     },
     entry_points={
         "tensorboard_plugins": ["netviz = tb_netviz.plugin:NetVizLoader"],
+        "console_scripts": ["tb-netviz = tb_netviz.cli:main"],
     },
 )

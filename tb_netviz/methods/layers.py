@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import weakref
 from collections.abc import Iterator, Sequence
 
 import keras
@@ -112,6 +113,35 @@ def check_graph(model: keras.Model) -> None:
             "`inp = keras.Input(shape); model = keras.Model(inp, net(inp))`, or give "
             "a Sequential model an `keras.Input(shape)` as its first layer."
         )
+    _record_graph_nodes(model)
+
+
+# The node through which a layer takes part in its model's graph, for layers
+# with several nodes: a Sequential model loaded from a file calls each layer
+# once per layer after it while it builds, and only one of those nodes is in
+# the graph. Found by walking back from the model's outputs.
+_GRAPH_NODE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SHARED = object()  # a layer used twice in one graph: its output is ambiguous
+
+
+def _record_graph_nodes(model: keras.Model) -> None:
+    seen: set[int] = set()
+    stack = list(model.outputs)
+    while stack:
+        operation, index, _ = stack.pop()._keras_history
+        node = operation._inbound_nodes[index]
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        known = _GRAPH_NODE.get(operation)
+        if known is not None and known is not node:
+            _GRAPH_NODE[operation] = _SHARED
+        elif known is None:
+            _GRAPH_NODE[operation] = node
+        stack.extend(t for t in node.input_tensors if hasattr(t, "_keras_history"))
+    for layer in model.layers:
+        if isinstance(layer, keras.Model) and layer.outputs:
+            _record_graph_nodes(layer)
 
 
 def get_layer(model: keras.Model, path: str) -> keras.layers.Layer:
@@ -149,13 +179,21 @@ def unwrap(tensors: list):
 
 
 def single_node(layer: keras.layers.Layer):
+    """The node of `layer` in its model's graph (see `check_graph`).
+
+    Raises:
+      ValueError: the layer is called more than once in the graph.
+    """
     nodes = layer._inbound_nodes
-    if len(nodes) != 1:
+    if len(nodes) == 1:
+        return nodes[0]
+    found = _GRAPH_NODE.get(layer)
+    if found is None or found is _SHARED:
         raise ValueError(
             f"Layer {layer.name!r} is called {len(nodes)} times in the model, so its "
             "output is ambiguous; choose a layer that is used exactly once."
         )
-    return nodes[0]
+    return found
 
 
 def feature_model(model: keras.Model, paths: Sequence[str]) -> keras.Model:
