@@ -37,9 +37,13 @@ export function emptyState() {
       ".",
     ]),
     el("p", { class: "nv-note" }, [
-      "Custom training loops: call ",
-      el("code", { text: "tb_netviz.summary.activations(model, probe, layers, step)" }),
-      " inside a tf.summary writer's as_default() block.",
+      "Custom training loops: build ",
+      el("code", { text: "tb_netviz.loggers.ActivationsLogger(model, probe, layers)" }),
+      " once and call its ",
+      el("code", { text: "log(step)" }),
+      " inside a tf.summary writer's as_default() block. A saved model without training: ",
+      el("code", { text: "tb-netviz log model.keras --probe images/ --logdir logs/model" }),
+      ".",
     ]),
   ]);
 }
