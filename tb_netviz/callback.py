@@ -29,6 +29,7 @@ class AscentConfig:
     steps: int | None
     preset: str
     budget_s: float | None
+    facets: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +78,7 @@ class NetVizCallback(keras.callbacks.Callback):
         ascent_steps: int | None = None,
         ascent_preset: str = "auto",
         ascent_budget_s: float | None = 60.0,
+        ascent_facets: int = 1,
         deconv_freq: int = 0,
         deconv_layers: Sequence[str] | None = None,
         deconv_channels: Sequence[int] | None = None,
@@ -116,6 +118,8 @@ class NetVizCallback(keras.callbacks.Callback):
           "deepdream".
         ascent_budget_s: seconds for all ascent layers at one step; past it the
           images reached so far are written, with a warning. None: no limit.
+        ascent_facets: images per channel (> 1: pushed apart by a Gram-matrix
+          diversity penalty and logged as a facets grid, see the README).
         deconv_freq: deconvnet / guided-backprop every this many epochs (0: off).
         deconv_layers: layers with spatial output; default `layers`.
         deconv_channels: channel indices for every probe input, or None for
@@ -193,6 +197,7 @@ class NetVizCallback(keras.callbacks.Callback):
             steps=ascent_steps,
             preset=ascent_preset,
             budget_s=ascent_budget_s,
+            facets=ascent_facets,
         )
         self._deconv = DeconvConfig(
             layers=_tuple(deconv_layers),
@@ -257,6 +262,8 @@ class NetVizCallback(keras.callbacks.Callback):
                 steps=a.steps,
                 preset=a.preset,
                 budget_s=a.budget_s,
+                examples=probe,
+                facets=a.facets,
                 input_range=self.input_range,
             )
         if self.freqs["deconv"]:
