@@ -72,7 +72,7 @@ def main() -> None:
             model, args.layer, preset=name, examples=x, verbose=False
         )
         vis(chans, steps=2)  # trace
-        per_step = _best(lambda: vis(chans, steps=args.steps)) / args.steps
+        per_step = _best(lambda v=vis: v(chans, steps=args.steps)) / args.steps
         views = vis.settings.crops
         floor = floor_per_step(vis, len(chans), views, args.steps)
         per_crop = per_step / (len(chans) * views) * 1e6
