@@ -56,7 +56,7 @@ def pass_ratio(n: int, repeats: int) -> list[dict]:
         base, mine = [], []
         for _ in range(repeats):
             base.append(common.timed(plain)[0])
-            mine.append(common.timed(lambda: ours(x))[0])
+            mine.append(common.timed(lambda ours=ours: ours(x))[0])
         b, m = common.median(base), common.median(mine)
         rows.append(
             {"layers": name, "examples": n, "batch_size": bs, "forward_s": b,
@@ -111,8 +111,13 @@ def main() -> None:
         common.table(
             ["layers", "examples", "forward s", "examples pass s", "ratio"],
             [
-                [r["layers"], r["examples"], f"{r['forward_s']:.3f}",
-                 f"{r['examples_pass_s']:.3f}", f"{r['ratio']:.3f}"]
+                [
+                    r["layers"],
+                    r["examples"],
+                    f"{r['forward_s']:.3f}",
+                    f"{r['examples_pass_s']:.3f}",
+                    f"{r['ratio']:.3f}",
+                ]
                 for r in rows
             ],
         )  # fmt: skip

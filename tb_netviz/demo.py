@@ -1,8 +1,10 @@
 """Demo: train two small CNNs that differ in learning rate and log NetViz pictures.
 
 Every epoch it logs activations (conv1, conv2, dense), feature visualizations
-of 8 channels of conv1 and conv2, and deconvnet and guided-backprop
-reconstructions of the probe inputs; the probe itself once per run.
+of 8 channels of conv1 and conv2, deconvnet and guided-backprop
+reconstructions of the probe inputs, each channel's top 9 held-out examples
+(exemplars) and every channel's health (units: the 1e-2 run loses most of
+its ReLUs); the probe itself once per run.
 
 Run `python -m tb_netviz.demo --logdir demo_logs`, then
 `tensorboard --logdir demo_logs` and open the NetViz tab. `run_all` is also the
@@ -80,6 +82,7 @@ def run_all(
     learning_rates: Sequence[float] = (1e-3, 1e-2),
     seed: int = 0,
     ascent_steps: int = 256,
+    examples: int = 1000,
 ) -> list[str]:
     """Trains one run per learning rate and logs NetViz summaries for each.
 
@@ -91,12 +94,14 @@ def run_all(
       learning_rates: one run per Adam learning rate.
       seed: seed for data and weights.
       ascent_steps: gradient-ascent steps per feature visualization.
+      examples: held-out examples ranked for exemplars and unit health (0: off).
 
     Returns:
       The run directories, in order.
     """
     x, y = make_data(samples, seed)
     probe = make_data(8, seed + 1)[0]
+    held_out = make_data(examples, seed + 2)[0] if examples else None
     run_dirs = []
     for rate in learning_rates:
         run_dir = f"{logdir.rstrip('/')}/lr_{rate:g}"
@@ -119,6 +124,8 @@ def run_all(
                 deconv_freq=1,
                 deconv_layers=["conv1", "conv2"],
                 input_range=(0.0, 1.0),
+                examples=held_out,
+                examples_top_k=9,
                 # A showcase of every kind at every epoch; a real fit keeps
                 # the default budget (0.25 of the training time).
                 overhead_budget=None,

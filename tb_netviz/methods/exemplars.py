@@ -94,36 +94,54 @@ class ExamplesPass:
                 else layers_lib.check_channels(chosen, total, path)
             )
         self.fields = {path: receptive_field(model, path) for path in self.paths}
+        self._every = {
+            p for p, t in zip(self.paths, outs)
+            if self.channels[p] == list(range(int(t.shape[-1])))
+        }  # fmt: skip
         self._rank = len(model.inputs[0].shape)
         self._step = tf.function(self._batch, reduce_retracing=True)
 
     def _batch(self, batch, offset, states):
         outs = layers_lib.call_features(self._features, batch)
-        new = []
-        for path, acts, (top, health) in zip(self.paths, outs, states):
-            x = units.flat(tf.cast(acts, tf.float32))  # (B, P, C)
-            per_input = tf.reduce_max(x, axis=1)  # (B, C)
-            where = tf.argmax(x, axis=1)  # (B, C): first position of the max
-            chosen = self.channels[path]
-            ranked = tf.gather(per_input, chosen, axis=1)
-            ranked = tf.where(tf.math.is_nan(ranked), -np.inf, ranked)
-            n = tf.shape(x)[0]
-            idx = tf.range(n, dtype=tf.int64)[:, None] + offset
-            idx = tf.broadcast_to(idx, tf.shape(ranked, out_type=tf.int64))
-            pos = tf.gather(where, chosen, axis=1)
-            # Kept entries first: equal values keep the lower index (top_k is
-            # stable, and kept entries come from earlier batches).
-            vals = tf.concat([top[0], tf.transpose(ranked)], axis=1)
-            ids = tf.concat([top[1], tf.transpose(idx)], axis=1)
-            poss = tf.concat([top[2], tf.transpose(pos)], axis=1)
-            best = tf.math.top_k(vals, k=self.k, sorted=True)
-            top = (
-                best.values,
-                tf.gather(ids, best.indices, batch_dims=1),
-                tf.gather(poss, best.indices, batch_dims=1),
-            )
-            new.append((top, units.accumulate(health, x, per_input)))
-        return new
+        return [
+            self._reduce_one(units.flat(tf.cast(acts, tf.float32)), offset, state, path)
+            for path, acts, state in zip(self.paths, outs, states)
+        ]
+
+    def _reduce_one(self, x, offset, state, path):
+        """Merges one layer's batch `(B, P, C)` into its top-k and statistics."""
+        top, health = state
+        per_input = tf.reduce_max(x, axis=1)  # (B, C)
+        chosen = self.channels[path]
+        every = path in self._every  # no gather when every channel is ranked
+        ranked = tf.transpose(
+            per_input if every else tf.gather(per_input, chosen, axis=1)
+        )
+        ranked = tf.where(tf.math.is_nan(ranked), -np.inf, ranked)  # (C', B)
+        # The batch's own best k first (stable: ties keep the lower index); only
+        # their maps are searched for the position of the maximum.
+        # Padded to k columns of -inf so that a batch smaller than k works;
+        # the padding ranks after every real input (top_k is stable).
+        ranked = tf.pad(ranked, [[0, 0], [0, self.k]], constant_values=-np.inf)
+        batch_best = tf.math.top_k(ranked, k=self.k, sorted=True)
+        last = tf.shape(x)[0] - 1
+        maps = tf.transpose(x if every else tf.gather(x, chosen, axis=2), [2, 0, 1])
+        rows = tf.minimum(batch_best.indices, last)
+        maps = tf.gather(maps, rows, batch_dims=1)  # (C', k, P)
+        pos = tf.argmax(maps, axis=-1)  # the first position of the maximum
+        idx = tf.cast(batch_best.indices, tf.int64) + offset
+        # Kept entries first: equal values keep the lower index (top_k is
+        # stable, and kept entries come from earlier batches).
+        vals = tf.concat([top[0], batch_best.values], axis=1)
+        ids = tf.concat([top[1], idx], axis=1)
+        poss = tf.concat([top[2], pos], axis=1)
+        best = tf.math.top_k(vals, k=self.k, sorted=True)
+        top = (
+            best.values,
+            tf.gather(ids, best.indices, batch_dims=1),
+            tf.gather(poss, best.indices, batch_dims=1),
+        )
+        return top, units.accumulate(health, x, per_input)
 
     def __call__(self, examples) -> dict[str, Exemplars]:
         """Runs the examples through the model in inference mode.

@@ -85,7 +85,9 @@ def accumulate(state: tuple, acts: tf.Tensor, per_input_max: tf.Tensor) -> tuple
         tf.maximum(hi, tf.reduce_max(per_input_max, axis=0)),
         tf.minimum(lo, tf.reduce_min(acts, axis=(0, 1))),
         total + tf.cast(tf.reduce_sum(acts, axis=(0, 1)), tf.float64),
-        positive + tf.cast(tf.math.count_nonzero(acts > 0, axis=(0, 1)), tf.float64),
+        # A float sum of a float mask: count_nonzero is several times slower.
+        positive
+        + tf.cast(tf.reduce_sum(tf.cast(acts > 0, tf.float32), (0, 1)), tf.float64),
         count + tf.cast(tf.shape(acts)[0] * tf.shape(acts)[1], tf.float64),
     )
 
