@@ -14,7 +14,7 @@ import time
 
 # The groups whose cost can dwarf a training epoch; activations (one forward
 # pass of the probe) and the probe itself always run.
-HEAVY = ("ascent", "deconv", "examples")
+HEAVY = ("ascent", "deconv", "examples", "sanity")
 
 
 class OverheadBudget:

@@ -83,7 +83,7 @@ class NetVizCallback(keras.callbacks.Callback):
         deconv_layers: Sequence[str] | None = None,
         deconv_channels: Sequence[int] | None = None,
         deconv_top_k: int = 4,
-        deconv_method: str | Sequence[str] = metadata.GROUPS["deconv"],
+        deconv_method: str | Sequence[str] = ("deconvnet", "guided_backprop"),
         input_range: tuple[float, float] | None = None,
         overhead_budget: float | None = 0.25,
         examples=None,
@@ -91,6 +91,7 @@ class NetVizCallback(keras.callbacks.Callback):
         examples_top_k: int = 9,
         examples_layers: Sequence[str] | None = None,
         unit_health: bool | None = None,
+        sanity_freq: int | None = 0,
     ):
         """Args:
         log_dir: the run's log directory (the same one as
@@ -125,7 +126,8 @@ class NetVizCallback(keras.callbacks.Callback):
         deconv_channels: channel indices for every probe input, or None for
           each input's `deconv_top_k` most active channels.
         deconv_top_k: channels per probe input when `deconv_channels` is None.
-        deconv_method: "deconvnet", "guided_backprop" or both (the default).
+        deconv_method: "deconvnet", "guided_backprop", "gradient" (the plain
+          gradient with the same seed) or several; default the first two.
         input_range: `(lo, hi)` of the model's inputs, to draw and bound
           pictures in input space; None infers it from the probe and prints it.
         overhead_budget: NetViz's time at most this share of the training time
@@ -144,6 +146,12 @@ class NetVizCallback(keras.callbacks.Callback):
           `netviz/dead_fraction/<layer>`) with the probe at every activations
           step and the examples at every examples step; None: on when
           `examples` is given.
+        sanity_freq: a cascading weight randomization (`sanity/<layer>`, the
+          scalars `netviz/sanity/<method>/<layer>`) of the deconvolution
+          layers for the deconvolution methods and the plain gradient: 0 (the
+          default) once at the end of training when `deconv_freq` is on; N
+          also every N epochs (a heavy kind, under the overhead budget), even
+          with `deconv_freq=0`; None: never.
 
         Raises:
           ValueError: a frequency, cap or budget that is not valid, or a probe
@@ -174,6 +182,18 @@ class NetVizCallback(keras.callbacks.Callback):
         self.unit_health = (
             examples is not None if unit_health is None else bool(unit_health)
         )
+        # Sanity checks: every N epochs (0: never periodically), and once at
+        # the end of training when they are on (deconvolutions, or N > 0).
+        self.freqs["sanity"] = (
+            0
+            if sanity_freq is None
+            else config.check_freq("sanity_freq", sanity_freq, True)
+        )
+        self._sanity_on = sanity_freq is not None and bool(
+            self.freqs["sanity"] or self.freqs["deconv"]
+        )
+        self._last_step: int | None = None
+        self._ran_at: dict[str, int] = {}
         self._units_step = None
         self.max_channels = config.check_freq("max_channels", max_channels, False)
         self.max_tile_size = config.check_freq("max_tile_size", max_tile_size, False)
@@ -277,6 +297,16 @@ class NetVizCallback(keras.callbacks.Callback):
                 methods=d.methods,
                 input_range=self.input_range,
             )
+        if self._sanity_on:
+            d = self._deconv
+            chosen = (d.methods,) if isinstance(d.methods, str) else d.methods
+            self._loggers["sanity"] = loggers.SanityLogger(
+                model,
+                probe,
+                d.layers or self.layers,
+                methods=tuple(dict.fromkeys((*chosen, "gradient"))),
+                channels=d.channels,
+            )
         if self.freqs["examples"]:
             self._loggers["examples"] = loggers.ExamplesLogger(
                 model,
@@ -311,6 +341,7 @@ class NetVizCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         step = epoch if self.update_freq == "epoch" else self._batches
         final = epoch + 1 == (self.params or {}).get("epochs")
+        self._last_step = step
         due = []
         for group, freq in self.freqs.items():
             if group == "activations" and self.update_freq != "epoch":
@@ -321,6 +352,11 @@ class NetVizCallback(keras.callbacks.Callback):
         self._run(due, step, final)
 
     def on_train_end(self, logs=None):
+        # The sanity check of the trained model, unless it ran at the last step.
+        step = self._last_step
+        ran = self._ran_at.get("sanity")
+        if "sanity" in self._loggers and step is not None and ran != step:
+            self._run([("sanity", True)], step, final=True)
         if self._writer is not None:
             start = time.perf_counter()
             self._writer.close()
@@ -374,4 +410,5 @@ class NetVizCallback(keras.callbacks.Callback):
         made_up = self.budget.deferred.get(group, [])
         extra = {"deferred_steps": list(made_up)} if made_up else {}
         logger.log(step, **extra)
+        self._ran_at[group] = step
         self.budget.ran(group, logger.seconds)

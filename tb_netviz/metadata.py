@@ -38,11 +38,15 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "probe": ("probe",),
     "activations": ("activations",),
     "ascent": ("ascent",),
-    "deconv": ("deconvnet", "guided_backprop"),
+    # "gradient" is the plain gradient with the same seed, for contrast.
+    "deconv": ("deconvnet", "guided_backprop", "gradient"),
     # Each channel's top-k real examples (one streamed pass over held-out
     # examples), and every channel's health over the probe and the examples.
     "examples": ("exemplars",),
     "units": ("units",),
+    # Cascading weight randomization of the deconvolutions (Adebayo et al.
+    # 2018), one record per layer: the similarity curves, verdict per method.
+    "sanity": ("sanity",),
 }
 KINDS = tuple(kind for kinds in GROUPS.values() for kind in kinds)
 SERIES = ("info", "images")

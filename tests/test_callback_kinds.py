@@ -37,6 +37,7 @@ def test_every_kind_on_its_own_frequency(tmp_path):
         "guided_backprop/conv1": [1],
         "model/graph": [0],
         "probe/input": [0],
+        "sanity/conv1": [1],  # deconvolutions on: checked at the end of training
     }
     client = make_client(str(tmp_path))[0]
     steps = client.get(

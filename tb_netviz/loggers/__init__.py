@@ -20,6 +20,7 @@ from tb_netviz.loggers.deconv import DeconvLogger
 from tb_netviz.loggers.examples import ExamplesLogger
 from tb_netviz.loggers.model import ModelLogger
 from tb_netviz.loggers.probe import ProbeLogger
+from tb_netviz.loggers.sanity import SanityLogger
 from tb_netviz.loggers.units import UnitsLogger
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "Logger",
     "ModelLogger",
     "ProbeLogger",
+    "SanityLogger",
     "UnitsLogger",
 ]

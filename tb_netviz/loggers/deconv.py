@@ -12,7 +12,7 @@ import numpy as np
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger, warn_nonfinite
 from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods.deconv import METHODS, Deconvolver
+from tb_netviz.methods.deconv import DEFAULT_METHODS, Deconvolver
 from tb_netviz.pictures import deconv as pictures
 
 
@@ -32,7 +32,7 @@ class DeconvLogger(Logger):
         layers: Sequence[str],
         channels: Sequence[int] | None = None,
         top_k: int = 4,
-        methods: str | Sequence[str] = METHODS,
+        methods: str | Sequence[str] = DEFAULT_METHODS,
         input_range: tuple[float, float] | None = None,
     ):
         """Args:
@@ -42,7 +42,8 @@ class DeconvLogger(Logger):
         channels: channel indices for every probe input, or None for each
           input's `top_k` most active channels.
         top_k: channels per probe input when `channels` is None.
-        methods: "deconvnet", "guided_backprop" or both (the default).
+        methods: "deconvnet", "guided_backprop", "gradient" (the plain
+          gradient, same seed) or several; default the first two.
         input_range: `(lo, hi)` to draw the inputs; None infers it from the
           probe.
 

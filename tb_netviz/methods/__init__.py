@@ -18,6 +18,7 @@ from tb_netviz.methods.deconv import (
 )
 from tb_netviz.methods.exemplars import ExamplesPass, Exemplars, top_examples
 from tb_netviz.methods.receptive_field import Field, receptive_field
+from tb_netviz.methods.sanity import SanityResult, randomization_check
 from tb_netviz.methods.units import UnitHealth, UnitStats, unit_health
 
 __all__ = [
@@ -33,8 +34,10 @@ __all__ = [
     "ExamplesPass",
     "Exemplars",
     "Field",
+    "SanityResult",
     "UnitHealth",
     "UnitStats",
+    "randomization_check",
     "receptive_field",
     "top_examples",
     "unit_health",

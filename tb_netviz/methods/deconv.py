@@ -7,10 +7,11 @@ Both project one channel of a layer back to input space. The backward signal:
   channel's maximum): the feature map itself, not ones;
 - goes back through max-pooling to the position that won the forward pass (the
   switches: TF's max-pool gradient);
-- through every ReLU passes back `max(R, 0)` for `"deconvnet"`, and
-  `R · [x > 0] · [R > 0]` for `"guided_backprop"`, `x` the ReLU's forward input
-  (for a ReLU with `threshold` t / `max_value` m the gate is `t < x < m`: where
-  the ReLU's own derivative is 1);
+- through every ReLU passes back `max(R, 0)` for `"deconvnet"`,
+  `R · [x > 0] · [R > 0]` for `"guided_backprop"`, and `R · [x > 0]` (the
+  ReLU's own derivative: the plain gradient, a contrast) for `"gradient"`,
+  `x` the ReLU's forward input (for a ReLU with `threshold` t / `max_value` m
+  the gate is `t < x < m`: where the ReLU's own derivative is 1);
 - through convolutions and dense layers passes back through the transposed
   weights, and through every other layer by its ordinary gradient; batch norm
   and dropout run in inference mode.
@@ -35,7 +36,10 @@ import tensorflow as tf
 from tb_netviz.methods import layers as layers_lib
 from tb_netviz.methods import relu_override
 
-METHODS = relu_override.METHODS
+METHODS = relu_override.METHODS  # every method a Deconvolver computes
+# The published methods, what the logger and the callback draw by default;
+# "gradient" (the plain gradient with the same seed) is the contrast.
+DEFAULT_METHODS = ("deconvnet", "guided_backprop")
 DEFAULT_TOP_K = 8
 
 
@@ -198,8 +202,9 @@ def deconvolution_result(
       channels: channel indices, the same for every input (K = their count);
         or None for, per input, the `top_k` channels with the largest maximum
         activation, strongest first (ties: lower index first).
-      methods: `"deconvnet"`, `"guided_backprop"` or a sequence of them; both
-        share one forward pass, so asking for both costs less than two calls.
+      methods: `"deconvnet"`, `"guided_backprop"`, `"gradient"` or a sequence
+        of them (default all three); all share one forward pass, so asking for
+        several costs less than separate calls.
       strongest_only: keep only each channel's maximum position in the seed.
       top_k: K when `channels` is None; capped at the layer's channel count.
 
@@ -235,7 +240,7 @@ def deconvolution(
 
     `(N, K, H, W, C)` for N images and K channels: raw, unnormalized, signed.
     Arguments, definition and errors as in `deconvolution_result`; `method` is
-    `"deconvnet"` or `"guided_backprop"`.
+    `"deconvnet"`, `"guided_backprop"` or `"gradient"`.
     """
     if not isinstance(method, str):
         raise ValueError(f"method must be one name, got {method!r}")

@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterator
 import keras
 import tensorflow as tf
 
-METHODS = ("deconvnet", "guided_backprop")
+# "gradient" is the plain gradient (the ReLU's own derivative), for contrast:
+# the same backward seed, no override of what a ReLU passes back.
+METHODS = ("deconvnet", "guided_backprop", "gradient")
 
 # Activation callables that are a plain ReLU, with their (max_value, threshold).
 _RELU_FUNCTIONS: dict[Callable, tuple[float | None, float]] = {
@@ -42,8 +44,9 @@ class BackwardRule:
     """Which rule the swapped ReLUs apply; read while the backward pass is traced.
 
     Attributes:
-      method: `"deconvnet"` or `"guided_backprop"`. It is read when the gradient
-        graph is built, so one traced forward can feed one backward per method.
+      method: `"deconvnet"`, `"guided_backprop"` or `"gradient"`. It is read
+        when the gradient graph is built, so one traced forward can feed one
+        backward per method.
       relu_calls: how many swapped ReLUs ran in forward passes traced so far.
     """
 
@@ -87,6 +90,8 @@ def _swapped_relu(
             gate = tf.greater(x, tf.cast(threshold, x.dtype))
             if max_value is not None:
                 gate = tf.logical_and(gate, tf.less(x, tf.cast(max_value, x.dtype)))
+            if rule.method == "gradient":  # the ReLU's own derivative, nothing more
+                return dy * tf.cast(gate, dy.dtype)
             return tf.nn.relu(dy) * tf.cast(gate, dy.dtype)
 
         return y, grad

@@ -1,0 +1,190 @@
+"""Cascading weight randomization (Adebayo et al. 2018) for deconvolutions.
+
+Does a reconstruction of layer L depend on what the network learned? On a
+copy of the model (`keras.models.clone_model` plus the trained weights; the
+user's model is never touched), the weights are re-initialized block by
+block, from L down to the input (see `sanity_blocks.py` for what a block
+is), and after each block the probe's reconstructions are computed again, of
+the same channels, and compared with the trained model's:
+
+- a map is the reconstruction's absolute value summed over colour channels,
+  divided by its maximum (`similarity.saliency`);
+- similarity after a step: the mean over probe inputs and channels of the
+  SSIM, and of the Spearman rank correlation, of that map with the trained
+  model's map (`similarity.ssim`, `similarity.spearman`);
+- baseline (Arun et al. 2021): the mean SSIM between the maps of different
+  probe inputs (same channel) under the trained model: how alike two maps
+  are that *should* differ;
+- a method depends on the learned weights at L when its SSIM with every
+  block randomized is below that baseline: the randomized network's picture
+  is then no closer to the trained one than a picture of another input.
+
+Cost: one clone, one forward pass for the channels, then (blocks + 1)
+deconvolution calls that share one trace (new weights are assigned to the
+same variables).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods import sanity_blocks, similarity
+from tb_netviz.methods.deconv import METHODS, Deconvolver, _check_methods
+
+DEPENDS = "depends on the learned weights"
+SAME = "looks the same with random weights"
+UNDETERMINED = "undetermined (needs 2 or more probe inputs)"
+
+
+@dataclasses.dataclass(frozen=True)
+class SanityResult:
+    """One layer's cascading randomization.
+
+    Attributes:
+      layer: the layer path.
+      methods: the methods checked, in order.
+      channels: int64 `(K,)`, the channels reconstructed (the same for every
+        input and every step).
+      blocks: the cascade, top first: `blocks[b]` (layer paths) is randomized
+        at step b + 1, on top of the blocks before it.
+      ssim: `{method: float64 (B,)}`, mean SSIM with the trained maps after
+        step b + 1.
+      spearman: `{method: float64 (B,)}`, mean Spearman correlation, likewise.
+      baseline: `{method: float | None}`, mean SSIM between different inputs'
+        trained maps (None with one probe input).
+      maps: `{method: float32 (B + 1, K, H, W)}`, the maps of probe input 0:
+        trained first, then after each step.
+      seconds: `{"copy": s, "cascade": s}` wall time.
+    """
+
+    layer: str
+    methods: tuple[str, ...]
+    channels: np.ndarray
+    blocks: list[list[str]]
+    ssim: dict[str, np.ndarray]
+    spearman: dict[str, np.ndarray]
+    baseline: dict[str, float | None]
+    maps: dict[str, np.ndarray]
+    seconds: dict[str, float]
+
+    def first_below(self, method: str) -> int | None:
+        """The first step (1..B) whose SSIM is below the baseline, or None."""
+        base = self.baseline[method]
+        if base is None:
+            return None
+        below = np.flatnonzero(self.ssim[method] < base)
+        return int(below[0]) + 1 if below.size else None
+
+    def depends(self, method: str) -> bool | None:
+        """Whether the fully randomized SSIM is below the baseline (None: unknown)."""
+        base = self.baseline[method]
+        if base is None or not len(self.ssim[method]):
+            return None
+        return bool(self.ssim[method][-1] < base)
+
+    def verdict(self, method: str) -> str:
+        return {True: DEPENDS, False: SAME, None: UNDETERMINED}[self.depends(method)]
+
+
+def copy_model(model: keras.Model) -> keras.Model:
+    """A copy with the same architecture, layer names and weights."""
+    layers_lib.check_graph(model)
+    with layers_lib.outbound_nodes_kept(model):
+        clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def strongest_channels(model: keras.Model, layer: str, inputs, k: int) -> np.ndarray:
+    """The k channels with the largest maximum activation, averaged over inputs."""
+    features = layers_lib.feature_model(model, [layer])
+    y = np.asarray(layers_lib.call_features(features, inputs)[0], np.float64)
+    maxima = y.reshape(len(y), -1, y.shape[-1]).max(axis=1).mean(axis=0)
+    return np.argsort(-maxima, kind="stable")[: min(k, len(maxima))].astype(np.int64)
+
+
+def randomization_check(
+    model: keras.Model,
+    layer: str,
+    inputs,
+    methods: str | Sequence[str] = METHODS,
+    *,
+    channels: Sequence[int] | None = None,
+    top_k: int = 1,
+    seed: int = 0,
+) -> SanityResult:
+    """Cascading weight randomization of a layer's reconstructions.
+
+    See the module docstring for the definition. The model is left exactly
+    as it was, also on error: everything runs on a copy.
+
+    Args:
+      model: a built single-input Sequential or functional model.
+      layer: a layer path with spatial output `(N, *S, C)`.
+      inputs: float `(N, *input_shape)`, the probe; N >= 2 for a baseline.
+      methods: any of `"deconvnet"`, `"guided_backprop"`, `"gradient"`.
+      channels: the channels to reconstruct; None for the `top_k` channels
+        with the largest maximum activation averaged over the inputs.
+      top_k: K when `channels` is None.
+      seed: seeds the new weights.
+
+    Returns:
+      A `SanityResult`.
+
+    Raises:
+      ValueError: unknown layer or method, channels out of range, a layer
+        without spatial output, a model that cannot be copied.
+    """
+    methods = _check_methods(methods)
+    x = np.asarray(inputs, np.float32)
+    start = time.perf_counter()
+    clone = copy_model(model)
+    cascade = sanity_blocks.blocks(clone, layer)
+    copied = time.perf_counter()
+    deconvolver = Deconvolver(clone, layer, methods=methods)
+    if channels is None:
+        if int(top_k) < 1:
+            raise ValueError(f"top_k must be positive, got {top_k}")
+        channels = strongest_channels(clone, layer, x, int(top_k))
+    channels = np.asarray(
+        layers_lib.check_channels(channels, deconvolver.num_channels, layer), np.int64
+    )
+
+    def maps() -> dict[str, np.ndarray]:
+        images = deconvolver(x, channels).images
+        return {m: similarity.saliency(images[m]) for m in methods}  # (N, K, H, W)
+
+    trained = maps()
+    ssim = {m: [] for m in methods}
+    spearman = {m: [] for m in methods}
+    first = {m: [trained[m][0]] for m in methods}
+    for step, block in enumerate(cascade):
+        for j, (_, lay) in enumerate(block):
+            sanity_blocks.reinitialize(lay, seed * 7919 + step * 97 + j)
+        now = maps()
+        for m in methods:
+            ssim[m].append(float(similarity.ssim(trained[m], now[m]).mean()))
+            spearman[m].append(float(similarity.spearman(trained[m], now[m]).mean()))
+            first[m].append(now[m][0])
+    # Different inputs, same channel: axis 0 is the input.
+    baseline = {m: similarity.pairwise_mean_ssim(trained[m]) for m in methods}
+    return SanityResult(
+        layer=layer,
+        methods=methods,
+        channels=channels,
+        blocks=[[p for p, _ in block] for block in cascade],
+        ssim={m: np.asarray(v, np.float64) for m, v in ssim.items()},
+        spearman={m: np.asarray(v, np.float64) for m, v in spearman.items()},
+        baseline=baseline,
+        maps={m: np.stack(v).astype(np.float32) for m, v in first.items()},
+        seconds={
+            "copy": copied - start,
+            "cascade": time.perf_counter() - copied,
+        },
+    )

@@ -1,0 +1,100 @@
+"""The record of a cascading weight randomization: curves, verdicts, one strip per method.
+
+NumPy only. The step JSON holds everything the panel draws (the curves and
+the verdict per method); the images are one grey strip per method: the map
+of probe input 0 under the trained model, then after each step of the
+cascade (tile b = blocks 1..b randomized), each tile scaled to its own
+maximum (pixel q stands for q / 255 of that tile's largest |value|).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tb_netviz.pictures.layout import QMAX, assemble
+
+PAD = 2
+CHECK = "cascading_randomization"
+DEPENDS = "depends on the learned weights"
+SAME = "looks the same with random weights"
+UNDETERMINED = "undetermined (needs 2 or more probe inputs)"
+
+
+def verdict(ssim: Sequence[float], baseline: float | None) -> tuple[bool | None, str]:
+    """`(depends_on_weights, verdict)`: the fully randomized SSIM below the baseline?"""
+    if baseline is None or not len(ssim) or not np.isfinite(ssim[-1]):
+        return None, UNDETERMINED
+    depends = bool(ssim[-1] < baseline)
+    return depends, DEPENDS if depends else SAME
+
+
+def first_below(ssim: Sequence[float], baseline: float | None) -> int | None:
+    """The first step (1-based) whose SSIM is below the baseline, or None."""
+    if baseline is None:
+        return None
+    below = np.flatnonzero(np.asarray(ssim, np.float64) < baseline)
+    return int(below[0]) + 1 if below.size else None
+
+
+def record(
+    blocks: Sequence[Sequence[str]],
+    channels: Sequence[int],
+    inputs: int,
+    ssim: dict[str, Sequence[float]],
+    spearman: dict[str, Sequence[float]],
+    baseline: dict[str, float | None],
+    maps: dict[str, np.ndarray],
+    seed: int = 0,
+    copy_seconds: float = 0.0,
+) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """The record of one layer's check at one step.
+
+    Args:
+      blocks: the cascade, top first: `blocks[b]` is randomized at step b + 1.
+      channels: the channels reconstructed.
+      inputs: the number of probe inputs.
+      ssim, spearman: `{method: (B,)}` mean similarity after each step.
+      baseline: `{method: float or None}`.
+      maps: `{method: (B + 1, K, H, W)}` maps of probe input 0 in [0, 1].
+      seed: the seed of the new weights.
+      copy_seconds: what copying the model cost (part of the record's seconds).
+
+    Returns:
+      `(info, strips)`: the step JSON, and one uint8 `(H, (B+1)*(W+pad)-pad, 1)`
+      strip per method, in the order of `info["methods"]`.
+    """
+    per_method = {}
+    strips = []
+    layout = None
+    for method, curve in ssim.items():
+        base = baseline.get(method)
+        depends, words = verdict(curve, base)
+        per_method[method] = {
+            "ssim": [float(v) for v in curve],
+            "spearman": [float(v) for v in spearman[method]],
+            "baseline": None if base is None else float(base),
+            "first_below": first_below(curve, base),
+            "depends_on_weights": depends,
+            "verdict": words,
+        }
+        m = np.nan_to_num(np.asarray(maps[method], np.float64))[:, 0]  # (B+1, H, W)
+        top = np.abs(m).max(axis=(1, 2), keepdims=True)
+        q = np.rint(np.abs(m) / np.where(top > 0, top, 1.0) * QMAX)
+        tiles = q.astype(np.uint8)[None, :, :, :, None]
+        grid, layout = assemble(tiles, tiles.shape[1], PAD)
+        strips.append(grid[0])
+    info = {
+        "check": CHECK,
+        "blocks": [list(b) for b in blocks],
+        "channels": [int(c) for c in channels],
+        "inputs": int(inputs),
+        "methods": per_method,
+        "tiles": ["trained"] + [f"step {b + 1}" for b in range(len(blocks))],
+        "layout": layout,
+        "seed": int(seed),
+        "copy_seconds": round(float(copy_seconds), 4),
+    }
+    return info, strips
