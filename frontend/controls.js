@@ -6,6 +6,7 @@ import { el, replaceChildren } from "./dom.js";
 import { NORMALIZATIONS } from "./grid.js";
 import { buildRunList } from "./run_list.js";
 import { METHOD_LABELS, VIEWS } from "./state.js";
+import { buildLayerTree, layersWithAnyData, openView } from "./tree.js";
 
 const ZOOMS = { auto: "fit", 1: "1×", 2: "2×", 3: "3×", 4: "4×", 6: "6×", 8: "8×", 12: "12×", 16: "16×" };
 
@@ -49,6 +50,14 @@ export function buildControls(update, refresh) {
   const runList = buildRunList(update);
 
   const layer = select("layer", (v) => update({ layer: v, selected: null }));
+  const layerRow = el("label", { class: "nv-row" }, ["Layer", layer]);
+  let viewNow = null;
+  let stateNow = null;
+  // A pick in the map view opens the layer where it has data (activations first).
+  const tree = buildLayerTree((path) => {
+    if (viewNow === "model") update({ view: openView(stateNow, path) || "activations", layer: path, selected: null });
+    else update({ layer: path, selected: null });
+  });
   const sample = select("probe input", (v) => update({ sample: Number(v) }));
   const sampleRow = el("label", { class: "nv-row" }, ["Probe input", sample]);
 
@@ -78,7 +87,7 @@ export function buildControls(update, refresh) {
   const element = el("aside", { class: "nv-sidebar" }, [
     section("View", viewBar, methodRow),
     section("Runs", runList.element),
-    section("Layer", el("label", { class: "nv-row" }, ["Layer", layer]), sampleRow),
+    section("Layer", layerRow, tree.element, sampleRow),
     section("Step", stepLabel, slider, flagged, deferred, keys),
     section("Display", colorRows, el("label", { class: "nv-row" }, ["Zoom", zoom]), overlayRow),
     el("button", { type: "button", class: "nv-button", text: "Reload data", on: { click: refresh } }),
@@ -96,6 +105,15 @@ export function buildControls(update, refresh) {
     runList.sync(model);
     setOptions(layer, model.layers.map((l) => [l, l]), model.layer || "");
     layer.disabled = !model.layers.length;
+    viewNow = state.view;
+    stateNow = state;
+    const inMap = state.view === "model";
+    layerRow.hidden = inMap;
+    tree.sync({
+      map: model.modelMap || null,
+      data: inMap ? layersWithAnyData(state) : new Set(model.layers),
+      layer: inMap ? state.layer : model.layer,
+    });
     sampleRow.hidden = state.view === "ascent" || model.samples < 1;
     setOptions(sample, Array.from({ length: Math.max(1, model.samples) }, (_, i) => [i, `#${i}`]), state.sample);
 
