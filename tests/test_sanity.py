@@ -1,0 +1,180 @@
+"""Cascading weight randomization: the published direction, blocks, the model untouched.
+
+The trained CNN learns in about a second on generated pictures (a horizontal
+bar, a vertical bar or a square near the centre, in noise). Adebayo et al.
+2018 found that plain gradients change once the weights are randomized while
+guided backprop keeps looking like the input; the tests assert that ordering,
+not numbers.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+import pytest
+from models import assert_model_unchanged, nested_cnn, snapshot
+
+from tb_netviz.methods import (
+    deconvolution,
+    randomization_check,
+    sanity,
+    sanity_blocks,
+    similarity,
+)
+
+
+def bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.1, (n, 24, 24, 1)).astype(np.float32)
+    y = rng.integers(0, 3, n)
+    for i in range(n):
+        r, c = rng.integers(10, 15, 2)
+        if y[i] == 0:
+            x[i, r, c - 6 : c + 6] += 1
+        elif y[i] == 1:
+            x[i, r - 6 : r + 6, c] += 1
+        else:
+            x[i, r - 2 : r + 2, c - 2 : c + 2] += 1
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def trained():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((24, 24, 1)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1"),
+            keras.layers.MaxPooling2D(name="pool1"),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2"),
+            keras.layers.MaxPooling2D(name="pool2"),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv3"),
+            keras.layers.GlobalMaxPooling2D(name="gmp"),
+            keras.layers.Dense(3, name="logits"),
+        ]
+    )
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = bars(600, 0)
+    model.fit(x, y, epochs=4, batch_size=32, verbose=0)
+    return model, bars(8, 1)[0]
+
+
+def test_gradients_fall_below_the_baseline_before_guided_backprop(trained):
+    model, probe = trained
+    before = snapshot(model)
+    result = randomization_check(model, "conv3", probe)
+    assert_model_unchanged(model, before)
+    assert result.blocks == [["conv3"], ["conv2"], ["conv1"]]
+    assert result.methods == ("deconvnet", "guided_backprop", "gradient")
+    for m in result.methods:
+        assert result.ssim[m].shape == result.spearman[m].shape == (3,)
+        assert 0 < result.baseline[m] < 1
+        assert result.maps[m].shape == (4, 1, 24, 24)
+    gradient = result.first_below("gradient")
+    guided = result.first_below("guided_backprop")
+    assert gradient is not None, result.ssim
+    assert guided is None or guided > gradient, result.ssim
+    assert result.ssim["guided_backprop"][-1] > result.ssim["gradient"][-1]
+    assert result.verdict("gradient") == sanity.DEPENDS
+    assert result.depends("gradient") is True
+
+
+def test_the_check_is_reproducible_and_seeded(trained):
+    model, probe = trained
+    a = randomization_check(model, "conv2", probe[:3], "gradient", channels=[1, 4])
+    b = randomization_check(model, "conv2", probe[:3], "gradient", channels=[1, 4])
+    c = randomization_check(
+        model, "conv2", probe[:3], "gradient", channels=[1, 4], seed=1
+    )
+    np.testing.assert_array_equal(a.channels, [1, 4])
+    np.testing.assert_array_equal(a.ssim["gradient"], b.ssim["gradient"])
+    assert not np.array_equal(a.ssim["gradient"], c.ssim["gradient"])
+
+
+def test_the_trained_maps_are_the_deconvolution_of_the_model(trained):
+    model, probe = trained
+    result = randomization_check(model, "conv2", probe[:2], "gradient", channels=[3])
+    want = similarity.saliency(
+        deconvolution(model, "conv2", probe[:2], [3], method="gradient")
+    )
+    np.testing.assert_allclose(result.maps["gradient"][0], want[0], atol=1e-6)
+
+
+def test_the_model_is_unchanged_after_an_exception(trained, monkeypatch):
+    model, probe = trained
+    before = snapshot(model)
+
+    def broken(*args):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(similarity, "ssim", broken)  # after the first cascade step
+    with pytest.raises(RuntimeError, match="on purpose"):
+        randomization_check(model, "conv3", probe[:2])
+    assert_model_unchanged(model, before)
+    with pytest.raises(ValueError, match="out of range"):
+        randomization_check(model, "conv3", probe[:2], channels=[99])
+    with pytest.raises(ValueError, match="method"):
+        randomization_check(model, "conv3", probe[:2], "saliency")
+    assert_model_unchanged(model, before)
+
+
+def residual():
+    inp = keras.Input((12, 12, 2))
+    x = keras.layers.Conv2D(4, 3, name="stem")(inp)
+    y = keras.layers.Conv2D(4, 3, padding="same", name="a")(x)
+    y = keras.layers.BatchNormalization(name="bn")(y)
+    y = keras.layers.ReLU(name="relu_a")(y)
+    y = keras.layers.Conv2D(4, 3, padding="same", name="b")(y)
+    z = keras.layers.Add(name="add")([x, y])
+    z = keras.layers.ReLU(name="relu")(z)
+    z = keras.layers.Conv2D(3, 3, name="top")(z)
+    out = keras.layers.Dense(2, name="head")(keras.layers.Flatten()(z))
+    return keras.Model(inp, out)
+
+
+def paths(model, layer):
+    return [[p for p, _ in block] for block in sanity_blocks.blocks(model, layer)]
+
+
+def test_blocks_are_layers_and_residual_blocks_top_first():
+    model = residual()
+    assert paths(model, "top") == [["top"], ["a", "bn", "b"], ["stem"]]
+    assert paths(model, "relu") == [["a", "bn", "b"], ["stem"]]
+    # Inside the branch, the layers are a chain again.
+    assert paths(model, "b") == [["b"], ["bn"], ["a"], ["stem"]]
+    assert paths(model, "head") == [["head"], ["top"], ["a", "bn", "b"], ["stem"]]
+
+
+def test_blocks_look_into_nested_models():
+    model = nested_cnn()
+    assert paths(model, "backbone/block1_conv2") == [
+        ["backbone/block1_conv2"],
+        ["backbone/block1_conv1"],
+    ]
+    assert paths(model, "probs")[0] == ["probs"]
+    result = randomization_check(
+        model, "backbone/block1_conv2", np.ones((2, 16, 16, 3))
+    )
+    assert result.blocks == [["backbone/block1_conv2"], ["backbone/block1_conv1"]]
+
+
+def test_reinitialize_draws_from_the_layers_initializers():
+    model = residual()
+    before = [w.copy() for w in model.get_weights()]
+    bn = model.get_layer("bn")
+    for v in bn.weights:  # learned-looking statistics
+        v.assign(np.full(v.shape, 3.0, np.float32))
+    sanity_blocks.reinitialize(bn, seed=0)
+    gamma, beta, mean, var = (np.asarray(v) for v in bn.weights)
+    assert (gamma == 1).all() and (beta == 0).all()
+    assert (mean == 0).all() and (var == 1).all()
+    conv = model.get_layer("a")
+    sanity_blocks.reinitialize(conv, seed=0)
+    kernel = np.asarray(conv.kernel)
+    assert not np.array_equal(kernel, before[2])
+    limit = np.sqrt(6 / (3 * 3 * 4 + 3 * 3 * 4))  # Glorot uniform
+    assert np.abs(kernel).max() <= limit
+    sanity_blocks.reinitialize(conv, seed=0)
+    np.testing.assert_array_equal(np.asarray(conv.kernel), kernel)  # seeded
