@@ -130,3 +130,22 @@ def test_the_callback_checks_at_the_end_of_training(tmp_path, kwargs, want):
 def test_sanity_freq_is_checked():
     with pytest.raises(ValueError, match="sanity_freq"):
         NetVizCallback("logs", probe=np.zeros((2, 16, 16, 3)), sanity_freq=-1)
+
+
+def test_later_checks_reuse_one_copy_and_see_the_current_weights(tmp_path):
+    model, (x, _) = small_cnn(), data(3)
+    logger = SanityLogger(model, x, ["conv1", "conv2"], methods="gradient")
+    with logs.event_writer(tmp_path / "netviz"):
+        assert logger.log(0)
+        first = {k: r.ssim["gradient"].copy() for k, r in logger.results.items()}
+        checks = dict(logger._checks)
+        assert checks["conv1"].copy is checks["conv2"].copy  # one copy
+        assert logger.log(1)  # same weights: same curves
+        for layer, curve in first.items():
+            np.testing.assert_array_equal(logger.results[layer].ssim["gradient"], curve)
+        model.get_layer("conv1").kernel.assign(
+            np.asarray(model.get_layer("conv1").kernel) * -1.0
+        )
+        assert logger.log(2)  # new weights: new maps
+    assert logger._checks == checks
+    assert not np.array_equal(logger.results["conv1"].ssim["gradient"], first["conv1"])

@@ -69,6 +69,9 @@ class SanityLogger(Logger):
             if channels is not None:
                 layers_lib.check_channels(channels, d.num_channels, layer)
         self.results: dict[str, method.SanityResult] = {}
+        # Made at the first check: one copy of the model for all layers, and a
+        # traced check per layer, reused at every later check.
+        self._checks: dict[str, method.RandomizationCheck] = {}
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         written = True
@@ -78,14 +81,16 @@ class SanityLogger(Logger):
 
     def _one(self, layer: str, step: int, extra) -> bool:
         start = time.perf_counter()
-        result = method.randomization_check(
-            self._model,
-            layer,
-            self._probe,
-            self._methods,
-            channels=self._channels,
-            top_k=self._top_k,
-            seed=self._seed,
+        if layer not in self._checks:
+            shared = next(iter(self._checks.values()), None)
+            self._checks[layer] = method.RandomizationCheck(
+                self._model,
+                layer,
+                self._methods,
+                copy=None if shared is None else shared.copy,
+            )
+        result = self._checks[layer](
+            self._probe, self._channels, self._top_k, self._seed
         )
         self.results[layer] = result
         record = pictures.record(

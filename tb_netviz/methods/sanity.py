@@ -101,12 +101,113 @@ def copy_model(model: keras.Model) -> keras.Model:
     return clone
 
 
-def strongest_channels(model: keras.Model, layer: str, inputs, k: int) -> np.ndarray:
-    """The k channels with the largest maximum activation, averaged over inputs."""
-    features = layers_lib.feature_model(model, [layer])
-    y = np.asarray(layers_lib.call_features(features, inputs)[0], np.float64)
-    maxima = y.reshape(len(y), -1, y.shape[-1]).max(axis=1).mean(axis=0)
-    return np.argsort(-maxima, kind="stable")[: min(k, len(maxima))].astype(np.int64)
+class RandomizationCheck:
+    """Cascading randomization of one layer; keep one to reuse its copy and trace.
+
+    The copy of the model is made once; every call first gives it the user's
+    current weights again, so one traced deconvolution serves every check
+    (e.g. at each epoch).
+
+    Attributes:
+      layer: the layer path.
+      methods: the methods checked, in order.
+      blocks: the cascade, top first (layer paths).
+      copy_seconds: what making the copy cost.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        layer: str,
+        methods: str | Sequence[str] = METHODS,
+        copy: keras.Model | None = None,
+    ):
+        """Arguments and errors as in `randomization_check`; `copy`: a
+        `copy_model(model)` to share between the layers of one model (each
+        call gives it the model's weights again), or None to make one."""
+        self.methods = _check_methods(methods)
+        self.layer = layer
+        start = time.perf_counter()
+        self._model = model
+        self._clone = copy_model(model) if copy is None else copy
+        self._cascade = sanity_blocks.blocks(self._clone, layer)
+        self.blocks = [[p for p, _ in block] for block in self._cascade]
+        self.copy_seconds = time.perf_counter() - start
+        self._unreported = self.copy_seconds  # counted once, in the first result
+        self._deconvolver = Deconvolver(self._clone, layer, methods=self.methods)
+        self.num_channels = self._deconvolver.num_channels
+        self._features = layers_lib.feature_model(self._clone, [layer])
+
+    @property
+    def copy(self) -> keras.Model:
+        """The copy of the model this check randomizes (never the user's)."""
+        return self._clone
+
+    def strongest_channels(self, inputs, k: int) -> np.ndarray:
+        """The k channels with the largest maximum activation, mean over inputs."""
+        y = layers_lib.call_features(self._features, inputs)[0]
+        y = np.asarray(y, np.float64)
+        maxima = y.reshape(len(y), -1, y.shape[-1]).max(axis=1).mean(axis=0)
+        return np.argsort(-maxima, kind="stable")[: min(k, len(maxima))].astype(
+            np.int64
+        )
+
+    def _maps(self, x, channels) -> dict[str, np.ndarray]:
+        images = self._deconvolver(x, channels).images
+        return {m: similarity.saliency(images[m]) for m in self.methods}
+
+    def __call__(
+        self,
+        inputs,
+        channels: Sequence[int] | None = None,
+        top_k: int = 1,
+        seed: int = 0,
+    ) -> SanityResult:
+        """Runs the check on the model's current weights; see `randomization_check`."""
+        start = time.perf_counter()
+        self._clone.set_weights(self._model.get_weights())
+        copied = time.perf_counter() - start
+        x = np.asarray(inputs, np.float32)
+        if channels is None:
+            if int(top_k) < 1:
+                raise ValueError(f"top_k must be positive, got {top_k}")
+            channels = self.strongest_channels(x, int(top_k))
+        channels = np.asarray(
+            layers_lib.check_channels(channels, self.num_channels, self.layer),
+            np.int64,
+        )
+        methods = self.methods
+        trained = self._maps(x, channels)  # (N, K, H, W) per method
+        ssim = {m: [] for m in methods}
+        spearman = {m: [] for m in methods}
+        first = {m: [trained[m][0]] for m in methods}
+        self._unreported = 0.0
+        for step, block in enumerate(self._cascade):
+            for j, (_, lay) in enumerate(block):
+                sanity_blocks.reinitialize(lay, seed * 7919 + step * 97 + j)
+            now = self._maps(x, channels)
+            for m in methods:
+                ssim[m].append(float(similarity.ssim(trained[m], now[m]).mean()))
+                spearman[m].append(
+                    float(similarity.spearman(trained[m], now[m]).mean())
+                )
+                first[m].append(now[m][0])
+        # Different inputs, same channel: axis 0 is the input.
+        baseline = {m: similarity.pairwise_mean_ssim(trained[m]) for m in methods}
+        return SanityResult(
+            layer=self.layer,
+            methods=methods,
+            channels=channels,
+            blocks=self.blocks,
+            ssim={m: np.asarray(v, np.float64) for m, v in ssim.items()},
+            spearman={m: np.asarray(v, np.float64) for m, v in spearman.items()},
+            baseline=baseline,
+            maps={m: np.stack(v).astype(np.float32) for m, v in first.items()},
+            seconds={
+                "copy": self._unreported + copied,
+                "cascade": time.perf_counter() - start - copied,
+            },
+        )
 
 
 def randomization_check(
@@ -141,50 +242,5 @@ def randomization_check(
       ValueError: unknown layer or method, channels out of range, a layer
         without spatial output, a model that cannot be copied.
     """
-    methods = _check_methods(methods)
-    x = np.asarray(inputs, np.float32)
-    start = time.perf_counter()
-    clone = copy_model(model)
-    cascade = sanity_blocks.blocks(clone, layer)
-    copied = time.perf_counter()
-    deconvolver = Deconvolver(clone, layer, methods=methods)
-    if channels is None:
-        if int(top_k) < 1:
-            raise ValueError(f"top_k must be positive, got {top_k}")
-        channels = strongest_channels(clone, layer, x, int(top_k))
-    channels = np.asarray(
-        layers_lib.check_channels(channels, deconvolver.num_channels, layer), np.int64
-    )
-
-    def maps() -> dict[str, np.ndarray]:
-        images = deconvolver(x, channels).images
-        return {m: similarity.saliency(images[m]) for m in methods}  # (N, K, H, W)
-
-    trained = maps()
-    ssim = {m: [] for m in methods}
-    spearman = {m: [] for m in methods}
-    first = {m: [trained[m][0]] for m in methods}
-    for step, block in enumerate(cascade):
-        for j, (_, lay) in enumerate(block):
-            sanity_blocks.reinitialize(lay, seed * 7919 + step * 97 + j)
-        now = maps()
-        for m in methods:
-            ssim[m].append(float(similarity.ssim(trained[m], now[m]).mean()))
-            spearman[m].append(float(similarity.spearman(trained[m], now[m]).mean()))
-            first[m].append(now[m][0])
-    # Different inputs, same channel: axis 0 is the input.
-    baseline = {m: similarity.pairwise_mean_ssim(trained[m]) for m in methods}
-    return SanityResult(
-        layer=layer,
-        methods=methods,
-        channels=channels,
-        blocks=[[p for p, _ in block] for block in cascade],
-        ssim={m: np.asarray(v, np.float64) for m, v in ssim.items()},
-        spearman={m: np.asarray(v, np.float64) for m, v in spearman.items()},
-        baseline=baseline,
-        maps={m: np.stack(v).astype(np.float32) for m, v in first.items()},
-        seconds={
-            "copy": copied - start,
-            "cascade": time.perf_counter() - copied,
-        },
-    )
+    check = RandomizationCheck(model, layer, methods)
+    return check(inputs, channels, top_k, seed)
