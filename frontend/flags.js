@@ -56,3 +56,62 @@ export function deadAscent(info, k) {
 export function denseLayer(info) {
   return Array.isArray(info.output_shape) && info.output_shape.length === 2;
 }
+
+// Feature-visualization marks (`info.flags` of an ascent step: parallel lists
+// `dead`, `saturated`, `at_bounds`, `constant`, one entry per tile). A marked
+// picture is a failure of the optimization, not a finding: the tile says so.
+
+function flagList(info, key) {
+  const flags = info && info.flags;
+  return flags && !Array.isArray(flags) && Array.isArray(flags[key]) ? flags[key] : null;
+}
+
+/** Share of tile k's pixels at a bound of the input range (0..1), or null. */
+export function atBounds(info, k) {
+  const list = flagList(info, "at_bounds");
+  return list && typeof list[k] === "number" ? list[k] : null;
+}
+
+/** Whether the step JSON flags tile k saturated (most pixels at the input bounds). */
+export function saturatedAscent(info, k) {
+  const list = flagList(info, "saturated");
+  return Boolean(list && list[k]);
+}
+
+/** Whether the step JSON flags tile k constant (one flat colour). */
+export function constantAscent(info, k) {
+  const list = flagList(info, "constant");
+  return Boolean(list && list[k]);
+}
+
+function percent(share) {
+  return share === null ? "most" : `${Math.round(share * 100)}%`;
+}
+
+/**
+ * The marks of a feature visualization's tile k: what is wrong with the
+ * picture, as a symbol and a sentence for its title.
+ * @returns {Array<{id:string, symbol:string, text:string}>} dead, saturated, constant.
+ */
+export function ascentMarks(info, k) {
+  const marks = [];
+  if (deadAscent(info, k)) {
+    marks.push({
+      id: "dead", symbol: "⊘",
+      text: flagList(info, "dead")
+        ? "dead: the objective never rose above its start (or the gradient was zero); the picture shows no feature"
+        : "dead: the objective did not rise above 0",
+    });
+  }
+  if (saturatedAscent(info, k)) {
+    marks.push({
+      id: "saturated", symbol: "◐",
+      text: `saturated: ${percent(atBounds(info, k))} of the pixels sit at a bound of the input range; ` +
+        "the optimization ran into the bounds, not a feature",
+    });
+  }
+  if (constantAscent(info, k)) {
+    marks.push({ id: "constant", symbol: "▭", text: "constant: one flat colour; the picture shows nothing" });
+  }
+  return marks;
+}
