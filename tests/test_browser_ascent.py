@@ -113,9 +113,13 @@ def test_dead_saturated_and_constant_pictures_are_marked(ap):
     figs = figures(ap.frame)
     assert [f["marks"] for f in figs] == ["", "dead", "saturated", "constant"]
     assert "nv-marked" not in figs[0]["cls"] and not figs[0]["badges"]
-    assert "nv-dead" in figs[1]["cls"] and "never rose above its start" in figs[1]["title"]
+    assert (
+        "nv-dead" in figs[1]["cls"] and "never rose above its start" in figs[1]["title"]
+    )
     assert "nv-saturated" in figs[2]["cls"]
-    assert "100% of the pixels sit at a bound of the input range" in figs[2]["badges"][0]
+    assert (
+        "100% of the pixels sit at a bound of the input range" in figs[2]["badges"][0]
+    )
     assert "not a feature" in figs[2]["title"]
     assert "nv-constant" in figs[3]["cls"] and "one flat colour" in figs[3]["badges"][0]
     # Dimmed: a marked picture is not shown as if it were a finding.

@@ -19,7 +19,12 @@ from browser_util import Panel, TensorBoard, activation_event, wait_ready, write
 
 pytest_plugins = ["browser_util"]
 
-RESNET_LAYERS = ["conv1_relu", "conv2_block1_out", "conv3_block4_out", "conv5_block3_out"]
+RESNET_LAYERS = [
+    "conv1_relu",
+    "conv2_block1_out",
+    "conv3_block4_out",
+    "conv5_block3_out",
+]
 
 
 def log_run(model, probe, layers, run_dir: Path) -> None:
@@ -66,7 +71,9 @@ def make_model_logdir(root: Path) -> Path:
     outputs = keras.layers.Dense(2, name="logits")(keras.layers.Flatten()(x))
     nested = keras.Model(inputs, outputs, name="nested_model")
     small = rng.uniform(0, 1, (2, 16, 16, 3)).astype("float32")
-    log_run(nested, small, ["backbone/inner_conv", "head_conv"], root / "nested" / "netviz")
+    log_run(
+        nested, small, ["backbone/inner_conv", "head_conv"], root / "nested" / "netviz"
+    )
 
     x = np.maximum(rng.normal(size=(2, 8, 8, 4)), 0).astype(np.float32)
     write_events(root / "old" / "netviz", [activation_event("conv1", x, 0)])
@@ -168,11 +175,15 @@ def test_nested_model_folded_in_tree_and_map(mp):
         assert backbone["expanded"] == "false"
         frame.click(".nv-tree-row[data-path=backbone] .nv-tree-toggle")
         paths = [r["path"] for r in tree_rows(frame)]
-    assert paths[paths.index("backbone") + 1 : paths.index("backbone") + 4] == [
-        "backbone/input_layer",
-        "backbone/inner_conv",
-        "backbone/inner_pool",
-    ] or "backbone/inner_conv" in paths
+    assert (
+        paths[paths.index("backbone") + 1 : paths.index("backbone") + 4]
+        == [
+            "backbone/input_layer",
+            "backbone/inner_conv",
+            "backbone/inner_pool",
+        ]
+        or "backbone/inner_conv" in paths
+    )
     mp.act(lambda f: f.click(".nv-tree-row[data-path='backbone/inner_conv']"))
     assert mp.layer() == "backbone/inner_conv"
     # The map shows the nested model as one block that opens its own map.
