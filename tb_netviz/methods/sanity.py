@@ -178,6 +178,7 @@ class RandomizationCheck:
         )
         methods = self.methods
         trained = self._maps(x, channels)  # (N, K, H, W) per method
+        ranked = {m: similarity.centered_ranks(trained[m]) for m in methods}
         ssim = {m: [] for m in methods}
         spearman = {m: [] for m in methods}
         first = {m: [trained[m][0]] for m in methods}
@@ -188,9 +189,10 @@ class RandomizationCheck:
             now = self._maps(x, channels)
             for m in methods:
                 ssim[m].append(float(similarity.ssim(trained[m], now[m]).mean()))
-                spearman[m].append(
-                    float(similarity.spearman(trained[m], now[m]).mean())
+                rho = similarity.spearman_ranked(
+                    ranked[m], similarity.centered_ranks(now[m])
                 )
+                spearman[m].append(float(rho.mean()))
                 first[m].append(now[m][0])
         # Different inputs, same channel: axis 0 is the input.
         baseline = {m: similarity.pairwise_mean_ssim(trained[m]) for m in methods}

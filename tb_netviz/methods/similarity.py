@@ -87,18 +87,36 @@ def rankdata(x: np.ndarray) -> np.ndarray:
     new = np.ones(s.shape, bool)
     new[..., 1:] = s[..., 1:] != s[..., :-1]
     run = np.cumsum(new, axis=-1) - 1  # run id of each sorted position
-    pos = np.broadcast_to(np.arange(1, n + 1, dtype=np.float64), s.shape)
-    flat_run = run.reshape(-1, n)
-    flat_pos = pos.reshape(-1, n)
-    sums = np.zeros(flat_run.shape)
-    counts = np.zeros(flat_run.shape)
-    rows = np.arange(len(flat_run))[:, None]
-    np.add.at(sums, (rows, flat_run), flat_pos)
-    np.add.at(counts, (rows, flat_run), 1.0)
-    avg = np.take_along_axis(sums / np.maximum(counts, 1), flat_run, axis=-1)
+    rows = run.reshape(-1, n) + n * np.arange(run.size // n)[:, None]
+    pos = np.broadcast_to(np.arange(1, n + 1, dtype=np.float64), rows.shape)
+    # Sums and counts of positions per run (ids unique across rows): bincount.
+    sums = np.bincount(rows.ravel(), weights=pos.ravel(), minlength=rows.size)
+    counts = np.bincount(rows.ravel(), minlength=rows.size)
+    avg = (sums / np.maximum(counts, 1))[rows]
     ranks = np.empty_like(avg)
     np.put_along_axis(ranks, order.reshape(-1, n), avg, axis=-1)
     return ranks.reshape(x.shape)
+
+
+def centered_ranks(maps: np.ndarray) -> np.ndarray:
+    """Average ranks of maps `(..., H, W)`, minus their mean: `(..., H*W)`.
+
+    Compute them once for maps compared many times (`spearman_ranked`).
+    """
+    maps = np.asarray(maps, np.float64)
+    if maps.ndim < 2:
+        raise ValueError(f"spearman needs maps (..., H, W), got {maps.shape}")
+    r = rankdata(maps.reshape(maps.shape[:-2] + (-1,)))
+    return r - r.mean(axis=-1, keepdims=True)
+
+
+def spearman_ranked(ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
+    """`spearman` of two maps given by their `centered_ranks`."""
+    na = np.sqrt((ra * ra).sum(-1))
+    nb = np.sqrt((rb * rb).sum(-1))
+    both = (na > 0) & (nb > 0)
+    r = (ra * rb).sum(-1) / np.where(both, na * nb, 1.0)
+    return np.where(both, r, np.where((na == 0) & (nb == 0), 1.0, 0.0))
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -107,22 +125,11 @@ def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     A constant map has no ranking: its correlation is 0 with a map that is
     not constant, and 1 with another constant map.
     """
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    if a.shape != b.shape or a.ndim < 2:
+    if np.shape(a) != np.shape(b):
         raise ValueError(
-            f"spearman needs two maps of one shape, got {a.shape}, {b.shape}"
+            f"spearman needs two maps of one shape, got {np.shape(a)}, {np.shape(b)}"
         )
-    flat = a.shape[:-2] + (-1,)
-    ra = rankdata(a.reshape(flat))
-    rb = rankdata(b.reshape(flat))
-    ra -= ra.mean(axis=-1, keepdims=True)
-    rb -= rb.mean(axis=-1, keepdims=True)
-    na = np.sqrt((ra * ra).sum(-1))
-    nb = np.sqrt((rb * rb).sum(-1))
-    both = (na > 0) & (nb > 0)
-    r = (ra * rb).sum(-1) / np.where(both, na * nb, 1.0)
-    return np.where(both, r, np.where((na == 0) & (nb == 0), 1.0, 0.0))
+    return spearman_ranked(centered_ranks(a), centered_ranks(b))
 
 
 def pairwise_mean_ssim(maps: np.ndarray) -> float | None:
