@@ -70,7 +70,7 @@ export function inputWithBox(inputs, info, example, box, size = 160) {
   if (Array.isArray(box) && box.length === 4) {
     const d = info.inputs.downsample || 1;
     const [y0, x0, y1, x1] = box.map((v) => (v / d) * z);
-    ctx.lineWidth = Math.max(2, Math.round(z / 2));
+    ctx.lineWidth = Math.max(2, Math.round(z / 4));
     ctx.strokeStyle = BOX_COLOR;
     ctx.strokeRect(x0 + ctx.lineWidth / 2, y0 + ctx.lineWidth / 2,
       Math.max(1, x1 - x0 - ctx.lineWidth), Math.max(1, y1 - y0 - ctx.lineWidth));

@@ -7,7 +7,7 @@ import { NORMALIZATIONS } from "./grid.js";
 import { VIEWS } from "./state.js";
 
 const ZOOM_VALUES = new Set(["auto", "1", "2", "3", "4", "6", "8", "12", "16"]);
-const METHODS = new Set(["deconvnet", "guided_backprop"]);
+const METHODS = new Set(["deconvnet", "guided_backprop", "gradient"]);
 
 function intOrNull(text) {
   if (text === undefined || text === null || !/^-?\d+$/.test(String(text))) return null;
@@ -33,6 +33,8 @@ export function toParams(state, defaultRuns) {
   if (state.norm !== "channel") p.norm = state.norm;
   if (String(state.zoom) !== "auto") p.zoom = String(state.zoom);
   if (state.selected) p.channel = String(state.selected.channel);
+  if (state.unitStat && state.unitStat !== "max") p.ustat = state.unitStat;
+  if (state.unitSource && state.unitSource !== "auto") p.usource = state.unitSource;
   return p;
 }
 
@@ -53,6 +55,8 @@ export function applyParams(state, params) {
   if (params.cmap in COLORMAPS) state.cmap = params.cmap;
   if (params.norm in NORMALIZATIONS) state.norm = params.norm;
   if (ZOOM_VALUES.has(params.zoom)) state.zoom = params.zoom;
+  if (["max", "mean", "frac_positive"].includes(params.ustat)) state.unitStat = params.ustat;
+  if (["auto", "examples", "probe"].includes(params.usource)) state.unitSource = params.usource;
   let runs = null;
   if (typeof params.runs === "string") {
     try {

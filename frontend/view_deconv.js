@@ -11,11 +11,14 @@ import { kindEmpty } from "./empty.js";
 import { denseLayer } from "./flags.js";
 import { zoomedSize } from "./grid.js";
 import { largeView, unitWord } from "./large.js";
+import { loadSanity, sanityBadges, sanityCurve } from "./sanity.js";
 import { METHOD_CITATIONS } from "./state.js";
 
 const NOTE = "Read these pictures with care: Adebayo et al. 2018 (\"Sanity Checks for Saliency " +
   "Maps\") showed that guided backprop looks almost the same with random weights, so it shows " +
   "edges of the input more than what the network learned. Deconvnet shares much of this.";
+const MEASURED = "The badges on each card measure it for this model: each method's maps as the " +
+  "weights are re-initialized block by block from the top (click a badge for the curve).";
 
 /** Input tile in grey with tile k's magnitude |v − 128| (max over colour) as heat on top. */
 function overlayTile(img, layout, k) {
@@ -129,22 +132,37 @@ function detail(loaded, ctx, channel) {
     () => ctx.update({ selected: null }));
 }
 
+/** A run card's sanity badges and, when opened, the randomization curve. */
+async function sanityHead(rec, run, ctx) {
+  if (!rec) return [];
+  const open = ctx.state.sanityOpen && ctx.state.sanityOpen.run === run ? ctx.state.sanityOpen.method : null;
+  const toggle = (method) => ctx.update({ sanityOpen: method ? { run, method } : null });
+  const parts = [sanityBadges(rec, ctx.kind, open, toggle)];
+  if (open && rec.info.methods[open]) parts.push(await sanityCurve(rec, open, Math.min(420, Math.max(240, ctx.fitWidth - 20))));
+  return parts;
+}
+
 /** Renders the deconvolution view; resolves to its content, or null if stale. */
 export async function renderDeconv(ctx) {
   const { state, columns } = ctx;
   if (!columns.length) return kindEmpty(ctx.kind, ctx.layer, state.selectedRuns);
-  const loaded = await Promise.all(columns.map((c) => loadColumn(c, state.sample)));
+  const [loaded, checks] = await Promise.all([
+    Promise.all(columns.map((c) => loadColumn(c, state.sample))),
+    Promise.all(columns.map((c) => loadSanity(state, c.run, ctx.layer, ctx.chosen).catch(() => null))),
+  ]);
+  if (ctx.stale()) return null;
+  const heads = await Promise.all(loaded.map((l, i) => sanityHead(checks[i], l.col.run, ctx)));
   if (ctx.stale()) return null;
   // One zoom for the layer in every run (the smallest fit), so tiles compare.
   const fits = loaded.filter((l) => l.img).map((l) => stripZoom(l, ctx));
   const z = fits.length ? Math.min(...fits) : 1;
-  const method = ctx.kind === "guided_backprop" ? "Guided backprop" : "Deconvnet";
+  const method = { guided_backprop: "Guided backprop", gradient: "Gradient" }[ctx.kind] || "Deconvnet";
   const parts = [
     viewTitle(`${method} · ${ctx.layer}`,
       `${METHOD_CITATIONS[ctx.kind] || ""} · probe input #${state.sample}: which input pixels drive ` +
       "the strongest channels; click one for a large view", ctx.missing),
-    el("p", { class: `nv-caveat${ctx.kind === "guided_backprop" ? " nv-strong" : ""}`, text: NOTE }),
-    cardGrid(ctx, loaded.map((l) => column(l, l.img ? strip(l, ctx, z) : el("div")))),
+    el("p", { class: `nv-caveat${ctx.kind === "guided_backprop" ? " nv-strong" : ""}`, text: checks.some(Boolean) ? `${NOTE} ${MEASURED}` : NOTE }),
+    cardGrid(ctx, loaded.map((l, i) => column(l, l.img ? strip(l, ctx, z) : el("div"), heads[i]))),
   ];
   const sel = state.selected;
   if (sel && sel.kind === ctx.kind && sel.layer === ctx.layer) parts.push(detail(loaded, ctx, sel.channel));
