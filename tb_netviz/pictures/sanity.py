@@ -98,3 +98,40 @@ def record(
         "copy_seconds": round(float(copy_seconds), 4),
     }
     return info, strips
+
+
+def fv_checks_info(
+    objective,
+    exemplar_objective,
+    seed_ssim,
+    processing,
+    exemplar_processing,
+    path_layers: Sequence[str],
+) -> dict[str, Any]:
+    """The `checks` object of an ascent step JSON (from `methods.sanity_fv`).
+
+    Every list holds one number per channel of the record's `channels`
+    (null where undefined: no exemplar, no second seed); `beats_exemplar`
+    is true when the visualization excites the channel more than its best
+    real exemplar.
+    """
+
+    def floats(values):
+        if values is None:
+            return None
+        return [float(v) if np.isfinite(v) else None for v in np.asarray(values)]
+
+    ratio = [
+        None if not (np.isfinite(o) and np.isfinite(e) and e > 0) else float(o / e)
+        for o, e in zip(np.asarray(objective), np.asarray(exemplar_objective))
+    ]
+    return {
+        "objective": floats(objective),
+        "exemplar_objective": floats(exemplar_objective),
+        "objective_ratio": ratio,
+        "beats_exemplar": [None if r is None else bool(r >= 1) for r in ratio],
+        "seed_ssim": floats(seed_ssim),
+        "processing_similarity": floats(processing),
+        "exemplar_processing_similarity": floats(exemplar_processing),
+        "path_layers": list(path_layers),
+    }
