@@ -1,6 +1,6 @@
 """Acceptance of issue 10 with the default preset ("auto"), fixed seeds.
 
-Three models trained here on generated data (`test_ascent_models.py`): the
+Three models trained here on generated data (`ascent_models.py`): the
 demo CNN, a 28x28x1 strokes CNN and a residual CNN with batch norm and 10 conv
 layers. For every conv layer: >= 90% of the live channels' images excite their
 channel more than every training image ("beats_data") and more than the other
@@ -9,16 +9,19 @@ the training images' own share by <= 10 points ("excess_at_bounds"); every
 channel whose picture shows nothing is flagged dead. Steps are cut to
 `STEPS` to keep the file near a minute; the figures of the full recipes are
 in the report of issue 10 (benchmarks/bench_maco.py --acceptance).
-Criteria the default does not meet yet are marked xfail with the gap.
+The criteria the default does not meet yet (`GAPS`) are not asserted here:
+they are measured and reported by `benchmarks/bench_maco.py --acceptance`
+and listed in the README and the issue; every other one is asserted.
 """
 
 from __future__ import annotations
 
 import functools
 
+import keras
 import numpy as np
 import pytest
-from test_ascent_models import acceptance, conv_layers, trained
+from ascent_models import acceptance, conv_layers, residual_cnn, strokes, trained
 
 from tb_netviz.methods.ascent import FeatureVisualizer
 from tb_netviz.pictures import ascent as pictures
@@ -85,14 +88,32 @@ GAPS = {
 }
 
 
-@pytest.mark.parametrize("kind, layer", CASES)
-@pytest.mark.parametrize("figure", ["beats_data", "beats_others", "excess_at_bounds"])
-def test_acceptance_figures(kind, layer, figure, request):
+MET = [
+    (kind, layer, figure)
+    for kind, layer in CASES
+    for figure in ("beats_data", "beats_others", "excess_at_bounds")
+    if (kind, layer, figure) not in GAPS
+]
+
+
+@pytest.mark.parametrize("kind, layer, figure", MET)
+def test_acceptance_figures_the_default_meets(kind, layer, figure):
     figures, _ = measured(kind, layer)
     value = figures[figure]
-    print(f"{kind} {layer} {figures['preset']} {figure} {value:.2f}")
-    ok = value <= 0.10 if figure == "excess_at_bounds" else value >= 0.9
-    if not ok and (kind, layer, figure) in GAPS:
-        pytest.xfail(f"known gap of the default: {figure} = {value:.2f}")
-    assert ok, (kind, layer, figure, value)
     assert np.isfinite(value)
+    if figure == "excess_at_bounds":
+        assert value <= 0.10, (kind, layer, figures)
+    else:
+        assert value >= 0.9, (kind, layer, figures)
+
+
+def test_strokes_are_thin_white_lines_on_black():
+    x, y = strokes(64, 1)
+    assert x.shape == (64, 28, 28, 1) and x.min() == 0 and x.max() == 1
+    assert 0.6 < (x == 0).mean() < 0.95 and set(y) == {0, 1, 2, 3}
+
+
+def test_residual_cnn_has_ten_conv_layers_and_batch_norm():
+    model = residual_cnn()
+    assert len(conv_layers(model)) == 10
+    assert any(isinstance(la, keras.layers.BatchNormalization) for la in model.layers)

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_ascent_models import strokes
+from ascent_models import strokes
 
 from tb_netviz.methods import feature_visualization_result
 from tb_netviz.methods.ascent import FeatureVisualizer, optimize, param

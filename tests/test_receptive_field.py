@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from test_exemplars import LAYERS, examples, rf_model
+from exemplar_models import LAYERS, examples, rf_model
 
 from tb_netviz.demo import make_model
 from tb_netviz.methods import layer_activations, receptive_field, top_examples

@@ -3,8 +3,7 @@
 Three kinds a user brings (issue 10): the demo CNN (32x32x3), a CNN on
 MNIST-like 28x28x1 strokes, and a residual CNN with batch norm and 10 conv
 layers. Each trains for a few seconds; `acceptance` measures what the tests
-assert. The builders are imported by `test_ascent_accept*.py`; the tests here
-only check the data and models themselves.
+assert (`test_ascent_accept.py`, `test_ascent_maco.py`).
 """
 
 from __future__ import annotations
@@ -124,15 +123,3 @@ def acceptance(model, data, layer: str, result) -> dict:
         "beats_others": float((own > others)[live].mean()),
         "excess_at_bounds": at_bounds(result.images) - at_bounds(data),
     }
-
-
-def test_strokes_are_thin_white_lines_on_black():
-    x, y = strokes(64, 1)
-    assert x.shape == (64, 28, 28, 1) and x.min() == 0 and x.max() == 1
-    assert 0.6 < (x == 0).mean() < 0.95 and set(y) == {0, 1, 2, 3}
-
-
-def test_residual_cnn_has_ten_conv_layers_and_batch_norm():
-    model = residual_cnn()
-    assert len(conv_layers(model)) == 10
-    assert any(isinstance(la, keras.layers.BatchNormalization) for la in model.layers)
