@@ -18,9 +18,11 @@ import { applyParams, toParams } from "./urlstate.js";
 import { renderActivations } from "./view_activations.js";
 import { renderAscent } from "./view_ascent.js";
 import { renderDeconv } from "./view_deconv.js";
+import { loadModelMap } from "./tree.js";
+import { renderModel } from "./view_model.js";
 
 const POLL_MS = 10000; // cheap: the backend answers the listing from its cache
-const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv };
+const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv, model: renderModel };
 const MIN_CARD = 330; // px: narrower cards wrap to the next row
 const GAP = 16;
 
@@ -184,8 +186,11 @@ export class App {
     const shown = this.shownRuns();
     const withTag = shown.filter((run) => entryOf(state, run, kind, layer));
     this.root.dataset.state = "loading";
-    const lists = await Promise.all(withTag.map((run) =>
-      fetchSteps(run, entryOf(state, run, kind, layer).tag).catch((error) => ({ error }))));
+    const [lists, modelMap] = await Promise.all([
+      Promise.all(withTag.map((run) =>
+        fetchSteps(run, entryOf(state, run, kind, layer).tag).catch((error) => ({ error })))),
+      loadModelMap(state, shown), // the layer tree and the map view (null without one)
+    ]);
     if (stale()) return;
 
     const good = lists.filter(Array.isArray);
@@ -226,6 +231,7 @@ export class App {
     this.controls.sync({
       state, layer, runHasTag, viewAvailable, normNote,
       runNames: runNames(state),
+      modelMap,
       colors: this.colors,
       methods: VIEWS.deconv.kinds.filter((k) => hasKind(state, k)),
       layers: layersOf(state, kind),
@@ -239,7 +245,7 @@ export class App {
 
     const { perRow, fitWidth } = this.layoutWidths(columns.length);
     const ctx = {
-      state, kind, layer, columns, chosen, fitWidth, perRow, stale,
+      state, kind, layer, columns, chosen, fitWidth, perRow, stale, modelMap,
       update: (patch) => this.update(patch),
       missing: shown.filter((run) => !withTag.includes(run)).map(displayName),
     };

@@ -11,6 +11,7 @@ export const VIEWS = {
   activations: { label: "Activations", kinds: ["activations"] },
   ascent: { label: "Feature visualization", kinds: ["ascent"] },
   deconv: { label: "Deconvnet / guided backprop", kinds: ["deconvnet", "guided_backprop"] },
+  model: { label: "Model", kinds: ["model"] },
 };
 
 export const METHOD_LABELS = {

@@ -192,7 +192,9 @@ async function detail(loaded, ctx, channel) {
     const size = { width: layout.tile_width * scale, height: layout.tile_height * scale };
     const bounds = atBounds(info, k);
     const alphaMax = info.alpha && Array.isArray(info.alpha.max) ? info.alpha.max[k] : null;
-    const pics = [el("figure", { class: "nv-big-pic" }, [sized(picture(l, k, ctx), size), el("figcaption", { text: "picture" })])];
+    const pics = [el("figure", { class: "nv-big-pic" }, [
+      sized(picture(l, k, ctx), size), l.alphaImg ? el("figcaption", { text: "picture" }) : null,
+    ])];
     if (l.alphaImg) {
       pics.push(el("figure", { class: "nv-big-pic nv-alpha-map", title: "MACO's transparency map: where the channel's gradient accumulated (white = most)" }, [
         sized(cropTile(l.alphaImg, layout, k), size), el("figcaption", { text: "transparency map" }),
