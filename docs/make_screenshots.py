@@ -6,7 +6,9 @@ Starts `tensorboard` on the logdir (never the browser tests' hostile runs),
 drives Debian's Chromium with Playwright (no browser download) and writes, for
 each scene, `<scene>.png` (light) and `<scene>_dark.png` (TensorBoard's dark
 theme, followed by the panel). Scenes are set through the panel's URL
-parameters (`p.netviz.*`), the same links a user can share.
+parameters (`p.netviz.*`), the same links a user can share, and an optional
+click; a scene whose data the logdir lacks (the model map of older demo logs,
+a transparency map) is skipped with a note.
 """
 
 from __future__ import annotations
@@ -20,12 +22,26 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from browser_util import TensorBoard, launch_chromium, plugin_frame, wait_ready  # noqa: E402
 
-# scene -> (hash parameters, what to click once loaded)
+# scene -> (hash parameters, what to click once loaded, what must be shown)
 SCENES = {
-    "panel": ("p.netviz.layer=conv1", None),
-    "compare": ("p.netviz.layer=conv1&p.netviz.channel=10", None),
-    "ascent": ("p.netviz.view=ascent&p.netviz.layer=conv2&p.netviz.channel=1", None),
-    "deconv": ("p.netviz.view=deconv&p.netviz.layer=conv1&p.netviz.probe=2", None),
+    "panel": ("p.netviz.layer=conv1", None, None),
+    "compare": ("p.netviz.layer=conv1&p.netviz.channel=10", None, None),
+    "ascent": (
+        "p.netviz.view=ascent&p.netviz.layer=conv2&p.netviz.channel=1",
+        None,
+        None,
+    ),
+    "ascent_alpha": (
+        "p.netviz.view=ascent&p.netviz.layer=conv2",
+        "input[name='transparency map']",
+        None,
+    ),
+    "deconv": (
+        "p.netviz.view=deconv&p.netviz.layer=conv1&p.netviz.probe=2",
+        None,
+        None,
+    ),
+    "model": ("p.netviz.view=model&p.netviz.layer=conv2", None, ".nv-map"),
 }
 
 
@@ -33,7 +49,7 @@ def shoot(
     browser, url: str, out: Path, size: tuple[int, int], dark: bool
 ) -> list[Path]:
     written = []
-    for scene, (params, _) in SCENES.items():
+    for scene, (params, click, needs) in SCENES.items():
         page = browser.new_page(
             viewport={"width": size[0], "height": size[1]},
             color_scheme="dark" if dark else "light",
@@ -41,6 +57,16 @@ def shoot(
         page.goto(f"{url}#netviz&{params}")
         frame = plugin_frame(page)
         wait_ready(frame)
+        missing = (click and not frame.query_selector(click)) or (
+            needs and not frame.query_selector(needs)
+        )
+        if missing:
+            print(f"skipped {scene}: {click or needs} is not in this logdir's panel")
+            page.close()
+            continue
+        if click:
+            frame.click(click)
+            wait_ready(frame)
         frame.wait_for_function("() => [...document.images].every(i => i.complete)")
         frame.evaluate("() => document.activeElement && document.activeElement.blur()")
         page.wait_for_timeout(300)
