@@ -18,11 +18,12 @@ import { applyParams, toParams } from "./urlstate.js";
 import { renderActivations } from "./view_activations.js";
 import { renderAscent } from "./view_ascent.js";
 import { renderDeconv } from "./view_deconv.js";
+import { renderUnits } from "./view_units.js";
 import { loadModelMap } from "./tree.js";
 import { renderModel } from "./view_model.js";
 
 const POLL_MS = 10000; // cheap: the backend answers the listing from its cache
-const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv, model: renderModel };
+const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv, units: renderUnits, model: renderModel };
 const MIN_CARD = 330; // px: narrower cards wrap to the next row
 const GAP = 16;
 

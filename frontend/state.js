@@ -10,18 +10,21 @@ export const DEFAULT_RUNS = 8;
 export const VIEWS = {
   activations: { label: "Activations", kinds: ["activations"] },
   ascent: { label: "Feature visualization", kinds: ["ascent"] },
-  deconv: { label: "Deconvnet / guided backprop", kinds: ["deconvnet", "guided_backprop"] },
+  deconv: { label: "Deconvnet / guided backprop", kinds: ["deconvnet", "guided_backprop", "gradient"] },
+  units: { label: "Units", kinds: ["units"] },
   model: { label: "Model", kinds: ["model"] },
 };
 
 export const METHOD_LABELS = {
   deconvnet: "deconvnet",
   guided_backprop: "guided backprop",
+  gradient: "gradient",
 };
 
 export const METHOD_CITATIONS = {
   deconvnet: "Zeiler & Fergus 2014",
   guided_backprop: "Springenberg et al. 2014",
+  gradient: "plain gradient (Simonyan et al. 2014), the contrast",
 };
 
 /** A fresh state; `step: null` means "follow the newest step". */
@@ -42,6 +45,9 @@ export function createState() {
     zoom: "auto",
     overlay: false,
     selected: null, // {kind, layer, channel} of the large view
+    unitStat: "max", // Units view: the statistic of the heatmap
+    unitSource: "auto", // Units view: "auto", "examples" or "probe"
+    sanityOpen: null, // deconvolution view: {run, method} whose randomization curve is open
   };
 }
 
