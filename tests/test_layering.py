@@ -128,3 +128,11 @@ def test_no_import_cycles():
     for module in graph:
         if module not in state:
             visit(module, [])
+
+
+def test_no_test_module_imports_another():
+    tests = Path(__file__).resolve().parent
+    for path in sorted(tests.glob("*.py")):
+        _, every = _imports(path)
+        imported = {name.split(".")[0] for name in every}
+        assert not {n for n in imported if n.startswith("test_")}, path.name

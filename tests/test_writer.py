@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logs
 import numpy as np
+import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
@@ -40,3 +41,16 @@ def test_a_record_is_images_then_step_json(tmp_path):
 
 def test_without_a_default_writer_nothing_is_written():
     assert writer.write_record("activations", "c", 0, {}, []) is False
+
+
+@pytest.mark.parametrize(
+    "shape", [(5, 7), (5, 7, 1), (3, 4, 2), (6, 2, 3), (1, 9, 4), (0, 3)]
+)
+def test_png_round_trips_through_tensorflow_and_browsers_decoder(shape):
+    image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    png = writer.encode_png(image)
+    if shape[0] == 0:  # an empty picture is still a valid header (never written)
+        assert png.startswith(b"\x89PNG")
+        return
+    decoded = tf.io.decode_png(png).numpy()
+    np.testing.assert_array_equal(decoded.reshape(image.shape), image)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tb_netviz.pictures.layout import QMAX, assemble, square_cols
+from tb_netviz.pictures.layout import QMAX, assemble, short, square_cols
 
 
 def _block_mean(x: np.ndarray, axis: int, factor: int) -> np.ndarray:
@@ -36,25 +36,38 @@ def _block_mean(x: np.ndarray, axis: int, factor: int) -> np.ndarray:
 
 
 def _tiles(
-    acts: np.ndarray, channels: list[int], max_tile_size: int
+    acts: np.ndarray, k: int, max_tile_size: int
 ) -> tuple[np.ndarray, int, int, int]:
-    """Returns tiles `(N, K, h, w)`, and the grid's `cols` and `pad` for the rank."""
-    k = len(channels)
+    """Tiles `(N, K, h, w)` of the first `k` channels, and the grid's `cols`,
+    `pad` and downsampling factor for the rank."""
+    x = acts[..., :k]  # a view: the channels are always the first k
     if acts.ndim == 4:
-        x = np.moveaxis(acts[..., channels], -1, 1)  # (N, K, H, W)
-        factor = math.ceil(max(x.shape[2], x.shape[3]) / max_tile_size)
-        x = _block_mean(_block_mean(x, 2, factor), 3, factor)
-        return x, square_cols(k), 1, factor
+        factor = math.ceil(max(x.shape[1], x.shape[2]) / max_tile_size)
+        x = _block_mean(_block_mean(x, 1, factor), 2, factor)  # before the transpose
+        return np.moveaxis(x, -1, 1), square_cols(k), 1, factor
     if acts.ndim == 3:
-        x = np.moveaxis(acts[..., channels], -1, 1)[..., None]  # (N, K, T, 1)
-        factor = math.ceil(x.shape[2] / max_tile_size)
-        return _block_mean(x, 2, factor), max(k, 1), 0, factor
+        factor = math.ceil(x.shape[1] / max_tile_size)
+        x = _block_mean(x, 1, factor)
+        return np.moveaxis(x, -1, 1)[..., None], max(k, 1), 0, factor  # (N, K, T, 1)
     if acts.ndim == 2:
-        return acts[:, channels, None, None], max(k, 1), 0, 1
+        return x[:, :, None, None], max(k, 1), 0, 1
     raise ValueError(
         f"cannot draw a layer output of shape {acts.shape}: expected (N, H, W, C), "
         "(N, T, C) or (N, units)"
     )
+
+
+def _stats(full: np.ndarray) -> tuple[list, list, bool]:
+    """Per channel of `full` `(M, K)`: the mean of the finite values, the share
+    of values > 0, and whether every value was finite."""
+    rows = max(len(full), 1)
+    positive = np.count_nonzero(full > 0, axis=0) / rows
+    if np.isfinite(full.sum()):  # the common case: no mask needed
+        return short(full.mean(axis=0, dtype=np.float64)), short(positive), True
+    finite = np.isfinite(full)
+    counts = np.maximum(finite.sum(axis=0), 1)
+    mean = np.where(finite, full, 0).sum(axis=0, dtype=np.float64) / counts
+    return short(mean), short(positive), False
 
 
 def record(
@@ -83,7 +96,7 @@ def record(
     if acts.ndim < 2:
         raise ValueError(f"layer output of shape {acts.shape} has no channel axis")
     chosen = list(range(min(acts.shape[-1], max_channels)))
-    tiles, cols, pad, factor = _tiles(acts, chosen, max_tile_size)
+    tiles, cols, pad, factor = _tiles(acts, len(chosen), max_tile_size)
     n, k, h, w = tiles.shape
     finite = np.isfinite(tiles)
     safe = np.where(finite, tiles, 0.0)
@@ -99,9 +112,9 @@ def record(
 
     total = int(acts.shape[-1] if channels_total is None else channels_total)
     # Statistics over every probe and position at full resolution.
-    full = acts[..., chosen].reshape(-1, len(chosen))
-    full_finite = np.isfinite(full)
-    counts = np.maximum(full_finite.sum(axis=0), 1)
+    mean, frac_positive, all_finite = _stats(
+        acts[..., : len(chosen)].reshape(-1, len(chosen))
+    )
     info = {
         "output_shape": list(acts.shape),
         "layout": layout,
@@ -110,13 +123,10 @@ def record(
         "channels_omitted": total - len(chosen),
         "downsample": factor,
         "qmax": QMAX,
-        "ranges": np.stack([lo, hi], axis=-1).tolist(),
-        "stats": {
-            "mean": (np.where(full_finite, full, 0).sum(axis=0) / counts).tolist(),
-            "frac_positive": ((full > 0).sum(axis=0) / max(len(full), 1)).tolist(),
-        },
+        "ranges": short(np.stack([lo, hi], axis=-1)),
+        "stats": {"mean": mean, "frac_positive": frac_positive},
         "samples": n,
-        "nonfinite": bool(not full_finite.all()),
+        "nonfinite": not all_finite,
         # Per probe input, the tiles with a non-finite pixel (drawn as 0 there).
         "nonfinite_tiles": [
             np.flatnonzero(row).tolist() for row in ~finite.all((2, 3))

@@ -56,3 +56,18 @@ def to_uint8(images: np.ndarray, input_range: tuple[float, float]) -> np.ndarray
     if x.shape[-1] not in (1, 3, 4):
         x = x.mean(axis=-1, keepdims=True)
     return np.clip(np.rint((x - lo) / (hi - lo) * QMAX), 0, QMAX).astype(np.uint8)
+
+
+def short(values: np.ndarray, digits: int = 7) -> list:
+    """`values` rounded to `digits` significant digits, as nested lists.
+
+    JSON writes each float with the fewest digits that read back the same
+    value, so a float32 statistic (1.7300000190734863 as a double) costs 17
+    digits; rounded, 4. Non-finite values and zeros pass through.
+    """
+    x = np.asarray(values, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        exponent = np.floor(np.log10(np.abs(x)))
+        scale = np.where(np.isfinite(exponent), 10.0 ** (digits - 1 - exponent), 1.0)
+        rounded = np.where(np.isfinite(exponent), np.round(x * scale) / scale, x)
+    return rounded.tolist()
