@@ -128,3 +128,40 @@ export async function sanityCurve(rec, method, width = 360) {
     strip,
   ]);
 }
+
+/**
+ * The feature-visualization checks of channel k in an ascent step JSON's
+ * `checks` (tb_netviz/pictures/sanity.py fv_checks_info): the objective vs
+ * the best real exemplar, seed stability, and how alike the network
+ * processes the picture and the exemplars (Geirhos et al. 2024). Null when
+ * the record has no checks.
+ */
+export function fvChecks(info, k) {
+  const c = info && info.checks;
+  if (!c || typeof c !== "object") return null;
+  const at = (key) => (Array.isArray(c[key]) ? c[key][k] : null);
+  const num = (v) => typeof v === "number" && Number.isFinite(v);
+  const rows = [];
+  const row = (name, value, note, cls = "") => rows.push(el("tr", { class: cls }, [
+    el("th", { text: name }), el("td", { text: value }), el("td", { class: "nv-minor", text: note || "" }),
+  ]));
+  const ratio = at("objective_ratio");
+  const beats = at("beats_exemplar");
+  if (num(at("exemplar_objective"))) {
+    row("vs best real example", num(ratio) ? `${fmt(ratio)}×` : "n/a",
+      `${fmt(at("objective"))} vs ${fmt(at("exemplar_objective"))}; ${beats ? "beats real data" : "weaker than real data: a weak visualization"}`,
+      beats === false ? "nv-fv-weak" : "");
+  } else {
+    row("vs best real example", "n/a", "no exemplars logged for this channel");
+  }
+  row("seed stability (SSIM)", num(at("seed_ssim")) ? fmt(at("seed_ssim")) : "n/a",
+    num(at("seed_ssim")) ? "two seeds' pictures; low is common, compare across channels" : "one seed (ascent_seeds=2 measures it)");
+  const proc = at("processing_similarity");
+  const ref = at("exemplar_processing_similarity");
+  row("processed like its exemplars", num(proc) ? fmt(proc) : "n/a",
+    num(proc) ? `Spearman over ${(c.path_layers || []).length} layers; exemplars among themselves ${fmt(ref)}` : "needs exemplars");
+  return el("div", { class: "nv-fv-checks", title: (c.path_layers || []).length ? `path: ${c.path_layers.join(" → ")}` : "" }, [
+    el("h4", { text: "Checks" }),
+    el("table", { class: "nv-stats" }, rows),
+  ]);
+}

@@ -9,6 +9,7 @@ import { activate, el, flag, fmt } from "./dom.js";
 import { kindEmpty } from "./empty.js";
 import { downloadCanvas, filmstripCanvas } from "./export.js";
 import { addExemplarStrips } from "./exemplars.js";
+import { fvChecks } from "./sanity.js";
 import { ascentMarks, atBounds, denseLayer } from "./flags.js";
 import { zoomedSize } from "./grid.js";
 import { largeView, unitWord } from "./large.js";
@@ -211,6 +212,7 @@ async function detail(loaded, ctx, channel) {
           : el("tr", {}, [el("th", { text: "transparency map peak" }), el("td", { text: fmt(alphaMax) })]),
         el("tr", {}, [el("th", { text: "step" }), el("td", { text: String(l.entry.step) })]),
       ]),
+      fvChecks(info, k), // objective vs real exemplars, seeds, processing path (issue 12)
       facetRow(l, k, scale),
       tileFlag(info, k) ? flag("non-finite values", "NaN or Inf during optimization") : null,
     ]);

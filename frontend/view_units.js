@@ -58,7 +58,7 @@ function heatmap(col, axis, ctx, range) {
   const channels = channelCount(col);
   const byStep = new Map(col.steps.filter((s) => s.info).map((s) => [s.step, s.info]));
   const avail = Math.max(60, ctx.fitWidth - 8);
-  const cw = Math.max(1, Math.min(24, Math.floor(avail / Math.max(1, axis.length))));
+  const cw = Math.max(1, Math.min(40, Math.floor(avail / Math.max(1, axis.length))));
   const ch = channels > 256 ? 1 : Math.max(2, Math.min(14, Math.floor(360 / Math.max(1, channels))));
   const canvas = document.createElement("canvas");
   canvas.width = Math.max(1, axis.length * cw);

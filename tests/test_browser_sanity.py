@@ -52,7 +52,46 @@ def write_sanity_logdir(root: Path) -> Path:
             deconv.log(step)
         sanity.log(1)
     writer.close()
+    write_ascent_with_checks(model, root)
     return root
+
+
+def write_ascent_with_checks(model, root: Path) -> None:
+    """A real AscentLogger record of conv2 whose step JSON gains the `checks`
+    object of `pictures.sanity.fv_checks_info` (channel 0: weaker than its
+    best exemplar, seeds SSIM 0.4; channel 1: no exemplar, one seed)."""
+    import json
+
+    import numpy as np
+    import tensorflow as tf
+    from browser_util import _events, write_events
+
+    from tb_netviz import loggers
+    from tb_netviz.pictures import sanity as pictures
+
+    scratch = root.parent / "scratch"
+    ascent = loggers.AscentLogger(model, ["conv2"], channels=2, steps=4, budget_s=None)
+    writer = tf.summary.create_file_writer(str(scratch))
+    with writer.as_default():
+        ascent.log(1)
+    writer.close()
+    events = [e for e in _events(scratch) if e.summary.value]
+    for event in events:
+        for value in event.summary.value:
+            if not value.tag.startswith("ascent.info/"):
+                continue
+            info = json.loads(value.tensor.string_val[0])
+            objective = np.asarray(info["objective"], np.float64)
+            info["checks"] = pictures.fv_checks_info(
+                objective,
+                [abs(objective[0]) * 2 + 1, np.nan],
+                [0.4, np.nan],
+                [0.6, np.nan],
+                [0.7, np.nan],
+                ["conv1", "conv2"],
+            )
+            value.tensor.string_val[0] = json.dumps(info).encode()
+    write_events(root / "run" / "netviz", events)
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +168,25 @@ def test_badges_render_for_every_method_and_the_curve_opens(sanity_panel):
     assert not frame.query_selector('.nv-sanity-curve[data-method="guided_backprop"]')
     sanity_panel.act(lambda f: f.click('.nv-badge[data-method="deconvnet"]'))
     assert not frame.query_selector(".nv-sanity-curve")
+
+
+def test_feature_visualization_checks_in_the_large_view(browser, sanity_tb):
+    p = Panel(
+        browser,
+        sanity_tb.url,
+        hash_="#netviz&p.netviz.view=ascent&p.netviz.layer=conv2&p.netviz.channel=0",
+    )
+    try:
+        checks = p.frame.wait_for_selector(".nv-detail .nv-fv-checks")
+        text = checks.text_content()
+        assert "vs best real example" in text and "weaker than real data" in text
+        assert checks.query_selector("tr.nv-fv-weak")
+        assert "0.4" in text and "two seeds" in text
+        assert "0.6" in text and "among themselves 0.7" in text
+        assert "conv1 → conv2" in checks.get_attribute("title")
+        p.act(lambda f: f.click(".nv-detail .nv-close"))
+        p.act(lambda f: f.click('.nv-fig[data-channel="1"]'))
+        text = p.frame.text_content(".nv-detail .nv-fv-checks")
+        assert "no exemplars logged" in text and "ascent_seeds=2" in text
+    finally:
+        p.close()
