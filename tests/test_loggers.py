@@ -40,7 +40,8 @@ def test_list_valued_overrides_are_fine(tmp_path, capsys):
         small_cnn(), ["conv2"], channels=2, steps=2, scales=[1.0, 1.1], angles=[0, 5]
     )
     assert (
-        "ascent preset 'auto' chose 'yosinski2015' for 16x16" in capsys.readouterr().out
+        "ascent preset 'auto' chose conv2: yosinski2015 for 16x16x3"
+        in capsys.readouterr().out
     )
     with logs.event_writer(tmp_path / "r"):
         assert logger.log(0)

@@ -11,8 +11,10 @@ image, not scaled).
 a misspelt setting is an `AttributeError` where the settings are read (when a
 `FeatureVisualizer` is built), never a `KeyError` inside a trace.
 
-`"auto"` (the default everywhere) picks a recipe by the input size: "lucid"
-for inputs of at least `SMALL_INPUT` pixels a side, "yosinski2015" below.
+`"auto"` (the default everywhere) picks a recipe by the input size and the
+layer's depth (`choose`): "maco" for inputs of at least `SMALL_INPUT` pixels a
+side or layers at least `MACO_DEPTH` convolutions deep, "yosinski2015" below
+both.
 
 Settings (all JSON-able through `Settings.as_json()`):
   steps: optimization steps.
