@@ -209,7 +209,7 @@ export async function exemplarPanel(state, run, layer, channel, step) {
       dataset: { example: String(example), j: String(j) },
       on: { mouseenter: () => show(j), focus: () => show(j), click: () => show(j) },
     }, [
-      crops ? cropCanvas(crops, info, row, j, 56) : null,
+      crops ? cropCanvas(crops, info, row, j, 44) : null,
       el("figcaption", { text: `#${example}` }),
       el("figcaption", { class: "nv-minor", text: fmt(act) }),
     ]));

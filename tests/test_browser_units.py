@@ -153,6 +153,8 @@ def test_unit_page_shows_exemplars_and_the_whole_input_on_hover(units_panel):
         "healthy/netviz",
     ]
     dying, healthy = cards
+    left, right = dying.bounding_box(), healthy.bounding_box()
+    assert right["x"] >= left["x"] + left["width"] and abs(right["y"] - left["y"]) < 2
     # Both runs side by side: health, activation over steps, exemplars.
     assert "dead" in dying.query_selector(".nv-unit-stats").evaluate(
         "t => t.parentElement.textContent"
