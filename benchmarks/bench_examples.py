@@ -59,9 +59,15 @@ def pass_ratio(n: int, repeats: int) -> list[dict]:
             mine.append(common.timed(lambda ours=ours: ours(x))[0])
         b, m = common.median(base), common.median(mine)
         rows.append(
-            {"layers": name, "examples": n, "batch_size": bs, "forward_s": b,
-             "examples_pass_s": m, "ratio": m / b}
-        )  # fmt: skip
+            {
+                "layers": name,
+                "examples": n,
+                "batch_size": bs,
+                "forward_s": b,
+                "examples_pass_s": m,
+                "ratio": m / b,
+            }
+        )
     return rows
 
 
@@ -82,9 +88,13 @@ def fit_cost(epochs: int) -> dict:
         )
         with tempfile.TemporaryDirectory() as log_dir:
             cb = NetVizCallback(
-                log_dir, probe, layers=["conv1", "conv2", "dense"],
-                overhead_budget=None, examples_freq=1, **extra,
-            )  # fmt: skip
+                log_dir,
+                probe,
+                layers=["conv1", "conv2", "dense"],
+                overhead_budget=None,
+                examples_freq=1,
+                **extra,
+            )
             start = time.perf_counter()
             model.fit(x, y, batch_size=32, epochs=epochs, callbacks=[cb], verbose=0)
             wall = time.perf_counter() - start
@@ -120,7 +130,7 @@ def main() -> None:
                 ]
                 for r in rows
             ],
-        )  # fmt: skip
+        )
     )
     fit = fit_cost(args.epochs)
     print(

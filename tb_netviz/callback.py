@@ -9,7 +9,6 @@ training.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Sequence
 
@@ -18,28 +17,7 @@ import tensorflow as tf
 
 from tb_netviz import config, loggers, metadata
 from tb_netviz.budget import OverheadBudget
-
-
-@dataclasses.dataclass(frozen=True)
-class AscentConfig:
-    """The callback's feature-visualization settings (see `AscentLogger`)."""
-
-    layers: tuple[str, ...] | None
-    channels: int | tuple[int, ...]
-    steps: int | None
-    preset: str
-    budget_s: float | None
-    facets: int = 1
-
-
-@dataclasses.dataclass(frozen=True)
-class DeconvConfig:
-    """The callback's deconvolution settings (see `DeconvLogger`)."""
-
-    layers: tuple[str, ...] | None
-    channels: tuple[int, ...] | None
-    top_k: int
-    methods: str | tuple[str, ...]
+from tb_netviz.plan import AscentConfig, DeconvConfig, ExamplesConfig, Plan
 
 
 def _tuple(values):
@@ -114,9 +92,9 @@ class NetVizCallback(keras.callbacks.Callback):
         ascent_channels: channel indices, or N for the first N channels (the
           same in every run, so runs compare channel by channel).
         ascent_steps: optimization steps; default the preset's.
-        ascent_preset: "auto" ("lucid" for inputs of 64 px a side or more,
-          else "yosinski2015"), "lucid", "distill2017", "yosinski2015" or
-          "deepdream".
+        ascent_preset: "auto" ("maco" for inputs of 64 px a side or more or
+          layers 4 convolutions deep, else "yosinski2015"), "maco", "lucid",
+          "distill2017", "yosinski2015" or "deepdream".
         ascent_budget_s: seconds for all ascent layers at one step; past it the
           images reached so far are written, with a warning. None: no limit.
         ascent_facets: images per channel (> 1: pushed apart by a Gram-matrix
@@ -176,9 +154,6 @@ class NetVizCallback(keras.callbacks.Callback):
             else 0
         )
         config.check_freq("examples_top_k", examples_top_k, False)
-        self._examples_arg = examples
-        self._examples_top_k = examples_top_k
-        self._examples_layers = _tuple(examples_layers)
         self.unit_health = (
             examples is not None if unit_health is None else bool(unit_health)
         )
@@ -189,14 +164,9 @@ class NetVizCallback(keras.callbacks.Callback):
             if sanity_freq is None
             else config.check_freq("sanity_freq", sanity_freq, True)
         )
-        self._sanity_on = sanity_freq is not None and bool(
-            self.freqs["sanity"] or self.freqs["deconv"]
-        )
         self._last_step: int | None = None
         self._ran_at: dict[str, int] = {}
         self._units_step = None
-        self.max_channels = config.check_freq("max_channels", max_channels, False)
-        self.max_tile_size = config.check_freq("max_tile_size", max_tile_size, False)
         if isinstance(ascent_channels, int):
             config.check_freq("ascent_channels", ascent_channels, False)
         config.check_freq("deconv_top_k", deconv_top_k, False)
@@ -209,23 +179,36 @@ class NetVizCallback(keras.callbacks.Callback):
             )
         self._probe_arg = probe
         self._layers_arg = _tuple(layers)
-        self._ascent = AscentConfig(
-            layers=_tuple(ascent_layers),
-            channels=ascent_channels
-            if isinstance(ascent_channels, int)
-            else tuple(ascent_channels),
-            steps=ascent_steps,
-            preset=ascent_preset,
-            budget_s=ascent_budget_s,
-            facets=ascent_facets,
-        )
-        self._deconv = DeconvConfig(
-            layers=_tuple(deconv_layers),
-            channels=_tuple(deconv_channels),
-            top_k=deconv_top_k,
-            methods=deconv_method
-            if isinstance(deconv_method, str)
-            else tuple(deconv_method),
+        self.plan = Plan(
+            max_channels=config.check_freq("max_channels", max_channels, False),
+            max_tile_size=config.check_freq("max_tile_size", max_tile_size, False),
+            ascent=AscentConfig(
+                layers=_tuple(ascent_layers),
+                channels=ascent_channels
+                if isinstance(ascent_channels, int)
+                else tuple(ascent_channels),
+                steps=ascent_steps,
+                preset=ascent_preset,
+                budget_s=ascent_budget_s,
+                facets=ascent_facets,
+            )
+            if self.freqs["ascent"]
+            else None,
+            deconv=DeconvConfig(
+                layers=_tuple(deconv_layers),
+                channels=_tuple(deconv_channels),
+                top_k=deconv_top_k,
+                methods=deconv_method
+                if isinstance(deconv_method, str)
+                else tuple(deconv_method),
+            ),
+            deconv_on=bool(self.freqs["deconv"]),
+            examples=ExamplesConfig(examples, _tuple(examples_layers), examples_top_k)
+            if self.freqs["examples"]
+            else None,
+            unit_health=self.unit_health,
+            sanity=sanity_freq is not None
+            and bool(self.freqs["sanity"] or self.freqs["deconv"]),
         )
         self.input_range = input_range
         self.layers: list[str] = []
@@ -266,64 +249,7 @@ class NetVizCallback(keras.callbacks.Callback):
                     f"NetVizCallback: input_range=None, using {self.input_range} "
                     "inferred from the probe"
                 )
-        self._loggers = {
-            "model": loggers.ModelLogger(model),
-            "probe": loggers.ProbeLogger(model, probe, self.input_range),
-            "activations": loggers.ActivationsLogger(
-                model, probe, self.layers, self.max_channels, self.max_tile_size
-            ),
-        }
-        if self.freqs["ascent"]:
-            a = self._ascent
-            self._loggers["ascent"] = loggers.AscentLogger(
-                model,
-                a.layers or self.layers,
-                channels=a.channels,
-                steps=a.steps,
-                preset=a.preset,
-                budget_s=a.budget_s,
-                examples=probe,
-                facets=a.facets,
-                input_range=self.input_range,
-            )
-        if self.freqs["deconv"]:
-            d = self._deconv
-            self._loggers["deconv"] = loggers.DeconvLogger(
-                model,
-                probe,
-                d.layers or self.layers,
-                channels=d.channels,
-                top_k=d.top_k,
-                methods=d.methods,
-                input_range=self.input_range,
-            )
-        if self._sanity_on:
-            d = self._deconv
-            chosen = (d.methods,) if isinstance(d.methods, str) else d.methods
-            self._loggers["sanity"] = loggers.SanityLogger(
-                model,
-                probe,
-                d.layers or self.layers,
-                methods=tuple(dict.fromkeys((*chosen, "gradient"))),
-                channels=d.channels,
-            )
-        if self.freqs["examples"]:
-            self._loggers["examples"] = loggers.ExamplesLogger(
-                model,
-                self._examples_arg,
-                self._examples_layers or self.layers,
-                top_k=self._examples_top_k,
-                max_channels=self.max_channels,
-                input_range=self.input_range,
-            )
-        if self.unit_health:
-            ranked = list(self._examples_layers or [])
-            self._loggers["units"] = loggers.UnitsLogger(
-                model,
-                probe,
-                list(dict.fromkeys(self.layers + ranked)),
-                examples=self._loggers.get("examples"),
-            )
+        self._loggers = self.plan.build(model, probe, self.layers, self.input_range)
         self._logged_once = False
         if config.is_chief(model):
             self._writer = tf.summary.create_file_writer(

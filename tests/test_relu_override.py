@@ -16,20 +16,28 @@ from tb_netviz.methods import relu_override
 RELU_FORMS = {  # name: (layer factory, max_value, threshold) of the ReLU it applies
     "Activation('relu')": (lambda: keras.layers.Activation("relu"), None, 0.0),
     "Activation(keras.activations.relu)": (
-        lambda: keras.layers.Activation(keras.activations.relu), None, 0.0),
+        lambda: keras.layers.Activation(keras.activations.relu),
+        None,
+        0.0,
+    ),
     "Activation('relu6')": (lambda: keras.layers.Activation("relu6"), 6.0, 0.0),
     "Activation(tf.nn.relu)": (lambda: keras.layers.Activation(tf.nn.relu), None, 0.0),
     "ReLU()": (lambda: keras.layers.ReLU(), None, 0.0),
     "ReLU(max_value=6)": (lambda: keras.layers.ReLU(max_value=6), 6.0, 0.0),
     "ReLU(threshold)": (lambda: keras.layers.ReLU(threshold=0.5), None, 0.5),
     "ReLU(max, threshold)": (
-        lambda: keras.layers.ReLU(max_value=1.0, threshold=0.5), 1.0, 0.5),
+        lambda: keras.layers.ReLU(max_value=1.0, threshold=0.5),
+        1.0,
+        0.5,
+    ),
     "Dense(activation='relu')": (lambda: keras.layers.Dense(2, activation="relu"),),
     "Conv2D(activation=relu fn)": (
-        lambda: keras.layers.Conv2D(2, 1, activation=keras.activations.relu),),
+        lambda: keras.layers.Conv2D(2, 1, activation=keras.activations.relu),
+    ),
     "Conv2D(activation=ReLU())": (
-        lambda: keras.layers.Conv2D(2, 1, activation=keras.layers.ReLU()),),
-}  # fmt: skip
+        lambda: keras.layers.Conv2D(2, 1, activation=keras.layers.ReLU()),
+    ),
+}
 NOT_RELU = {
     "LeakyReLU": lambda: keras.layers.LeakyReLU(),
     "ReLU(negative_slope)": lambda: keras.layers.ReLU(negative_slope=0.1),

@@ -30,9 +30,14 @@ def demo_run(tmp_path_factory):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     cb = NetVizCallback(
-        log_dir, probe, layers=LAYERS, examples=held_out, examples_top_k=4,
-        examples_freq=2, overhead_budget=None,
-    )  # fmt: skip
+        log_dir,
+        probe,
+        layers=LAYERS,
+        examples=held_out,
+        examples_top_k=4,
+        examples_freq=2,
+        overhead_budget=None,
+    )
     model.fit(x, y, batch_size=32, epochs=2, callbacks=[cb], verbose=0)
     assert cb.failures == []
     return log_dir, model, probe, held_out
@@ -104,9 +109,11 @@ def test_dead_fraction_scalars_sit_in_the_netviz_run(demo_run):
             )
             assert [e.step for e in events] == steps
             want = infos[-1]["sources"][source]["dead_fraction"]
-            got = float(np.frombuffer(events[-1].tensor_proto.tensor_content, "<f4")[0]
-                        if events[-1].tensor_proto.tensor_content
-                        else events[-1].tensor_proto.float_val[0])  # fmt: skip
+            got = float(
+                np.frombuffer(events[-1].tensor_proto.tensor_content, "<f4")[0]
+                if events[-1].tensor_proto.tensor_content
+                else events[-1].tensor_proto.float_val[0]
+            )
             assert got == pytest.approx(want)
 
 

@@ -141,7 +141,7 @@ class ExamplesLogger(Logger):
                     step,
                     share,
                     extra,
-                )  # fmt: skip
+                )
             )
         return written
 

@@ -87,7 +87,7 @@ class UnitsLogger(Logger):
                     step,
                     share,
                     extra,
-                )  # fmt: skip
+                )
             )
         return written
 

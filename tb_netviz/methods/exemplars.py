@@ -95,9 +95,10 @@ class ExamplesPass:
             )
         self.fields = {path: receptive_field(model, path) for path in self.paths}
         self._every = {
-            p for p, t in zip(self.paths, outs)
+            p
+            for p, t in zip(self.paths, outs)
             if self.channels[p] == list(range(int(t.shape[-1])))
-        }  # fmt: skip
+        }
         self._rank = len(model.inputs[0].shape)
         self._step = tf.function(self._batch, reduce_retracing=True)
 

@@ -102,8 +102,10 @@ def feature_checks(
 
     def pooled(x):  # per path layer: (n, C_l) spatial means
         outs = layers_lib.call_features(features, np.asarray(x, np.float32))
-        return [np.asarray(o, np.float64).reshape(len(x), -1, o.shape[-1]).mean(1)
-                for o in outs]  # fmt: skip
+        return [
+            np.asarray(o, np.float64).reshape(len(x), -1, o.shape[-1]).mean(1)
+            for o in outs
+        ]
 
     fv = pooled(images)
     objective = np.array([fv[-1][k, c] for k, c in enumerate(channels)])
@@ -124,9 +126,11 @@ def feature_checks(
         if len(ex) > 1:
             i, jj = np.triu_indices(len(ex), 1)
             among[k] = np.mean(
-                [similarity.spearman(a[i][:, None], a[jj][:, None]).mean()
-                 for a in acts]
-            )  # fmt: skip
+                [
+                    similarity.spearman(a[i][:, None], a[jj][:, None]).mean()
+                    for a in acts
+                ]
+            )
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(best > 0, objective / best, np.nan)
     seed_ssim = None

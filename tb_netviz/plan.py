@@ -1,0 +1,138 @@
+"""What the callback logs: each kind group's checked settings, and the loggers
+built from them before the first batch.
+
+The callback decides *when* (`callback.py`); this module holds *what*, so the
+callback's arguments turn into loggers in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+
+from tb_netviz import loggers
+
+
+@dataclasses.dataclass(frozen=True)
+class AscentConfig:
+    """Feature-visualization settings (see `AscentLogger`)."""
+
+    layers: tuple[str, ...] | None
+    channels: int | tuple[int, ...]
+    steps: int | None
+    preset: str
+    budget_s: float | None
+    facets: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class DeconvConfig:
+    """Deconvolution settings (see `DeconvLogger`)."""
+
+    layers: tuple[str, ...] | None
+    channels: tuple[int, ...] | None
+    top_k: int
+    methods: str | tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExamplesConfig:
+    """Held-out examples for exemplars and unit health (see `ExamplesLogger`)."""
+
+    data: object  # an array or a tf.data.Dataset, streamed at each due step
+    layers: tuple[str, ...] | None
+    top_k: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Everything the callback logs besides when.
+
+    Attributes:
+      max_channels, max_tile_size: activation caps.
+      ascent, examples: a group's settings, or None when it is off.
+      deconv: the deconvolution settings (also the sanity check's).
+      deconv_on: log deconvolutions.
+      unit_health: log `units/<layer>` with the activations (and examples).
+      sanity: a sanity logger for the deconvolution layers and methods.
+    """
+
+    max_channels: int
+    max_tile_size: int
+    ascent: AscentConfig | None
+    deconv: DeconvConfig
+    deconv_on: bool
+    examples: ExamplesConfig | None
+    unit_health: bool
+    sanity: bool
+
+    def build(
+        self, model: keras.Model, probe, layers: list[str], input_range
+    ) -> dict[str, loggers.Logger]:
+        """One logger per group that is on, each checking its configuration.
+
+        Raises:
+          ValueError: a configuration error (unknown layer, channel out of
+            range, a probe or examples that do not fit the model, ...).
+        """
+        built: dict[str, loggers.Logger] = {
+            "model": loggers.ModelLogger(model),
+            "probe": loggers.ProbeLogger(model, probe, input_range),
+            "activations": loggers.ActivationsLogger(
+                model, probe, layers, self.max_channels, self.max_tile_size
+            ),
+        }
+        if self.ascent is not None:
+            a = self.ascent
+            built["ascent"] = loggers.AscentLogger(
+                model,
+                a.layers or layers,
+                channels=a.channels,
+                steps=a.steps,
+                preset=a.preset,
+                budget_s=a.budget_s,
+                examples=probe,
+                facets=a.facets,
+                input_range=input_range,
+            )
+        d = self.deconv
+        if self.deconv_on:
+            built["deconv"] = loggers.DeconvLogger(
+                model,
+                probe,
+                d.layers or layers,
+                channels=d.channels,
+                top_k=d.top_k,
+                methods=d.methods,
+                input_range=input_range,
+            )
+        if self.sanity:
+            chosen = (d.methods,) if isinstance(d.methods, str) else d.methods
+            built["sanity"] = loggers.SanityLogger(
+                model,
+                probe,
+                d.layers or layers,
+                methods=tuple(dict.fromkeys((*chosen, "gradient"))),
+                channels=d.channels,
+            )
+        ranked: list[str] = []
+        if self.examples is not None:
+            e = self.examples
+            ranked = list(e.layers or [])
+            built["examples"] = loggers.ExamplesLogger(
+                model,
+                e.data,
+                e.layers or layers,
+                top_k=e.top_k,
+                max_channels=self.max_channels,
+                input_range=input_range,
+            )
+        if self.unit_health:
+            built["units"] = loggers.UnitsLogger(
+                model,
+                probe,
+                list(dict.fromkeys(layers + ranked)),
+                examples=built.get("examples"),
+            )
+        return built
