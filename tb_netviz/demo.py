@@ -2,9 +2,10 @@
 
 Every epoch it logs activations (conv1, conv2, dense), feature visualizations
 of 8 channels of conv1 and conv2, deconvnet and guided-backprop
-reconstructions of the probe inputs, each channel's top 9 held-out examples
-(exemplars) and every channel's health (units: the 1e-2 run loses most of
-its ReLUs); the probe itself once per run.
+reconstructions of the probe inputs and every channel's health (units: the
+1e-2 run loses many of its ReLUs); every second epoch each conv2 channel's
+top 9 of 1000 held-out examples (exemplars); once per run the model map and
+the probe, and at the end a sanity check of the deconvolutions.
 
 Run `python -m tb_netviz.demo --logdir demo_logs`, then
 `tensorboard --logdir demo_logs` and open the NetViz tab. `run_all` is also the
@@ -126,6 +127,8 @@ def run_all(
                 input_range=(0.0, 1.0),
                 examples=held_out,
                 examples_top_k=9,
+                examples_layers=["conv2"],
+                examples_freq=2,  # keeps the committed demo_logs small
                 # A showcase of every kind at every epoch; a real fit keeps
                 # the default budget (0.25 of the training time).
                 overhead_budget=None,
