@@ -154,7 +154,12 @@ class RandomizationCheck:
 
     def _maps(self, x, channels) -> dict[str, np.ndarray]:
         images = self._deconvolver(x, channels).images
-        return {m: similarity.saliency(images[m]) for m in self.methods}
+        # Sequences (N, T, C) and vectors (N, D) are maps of their own: T x C
+        # and 1 x D, as the deconvolution pictures draw them.
+        as_image = {4: lambda r: r, 3: lambda r: r[..., None]}.get(
+            x.ndim, lambda r: r[:, :, None, :, None]
+        )
+        return {m: similarity.saliency(as_image(images[m])) for m in self.methods}
 
     def __call__(
         self,
