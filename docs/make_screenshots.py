@@ -42,6 +42,12 @@ SCENES = {
         None,
     ),
     "model": ("p.netviz.view=model&p.netviz.layer=conv2", None, ".nv-map"),
+    "units": ("p.netviz.view=units&p.netviz.layer=conv1", None, ".nv-units-heat"),
+    "sanity": (
+        "p.netviz.view=deconv&p.netviz.layer=conv1&p.netviz.method=guided_backprop",
+        ".nv-badge",
+        None,
+    ),
 }
 
 
