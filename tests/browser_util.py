@@ -6,21 +6,16 @@ Playwright; Playwright never downloads a browser here.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tb_process import TensorBoard, data_server_available, free_port  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,98 +33,6 @@ HOSTILE_RUN = "<img src=x onerror=alert(1)>"
 HOSTILE_RUN_2 = "\"'><svg onload=alert(3)>"
 HOSTILE_LAYERS = ("<script>alert(2)</script>\"'", "seq<b onmouseover=alert(4)>")
 VIEWPORT = {"width": 1360, "height": 860}
-
-
-def free_port() -> int:
-    """Returns a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def data_server_available() -> bool:
-    """Whether the Rust data server (`tensorboard_data_server`) has a binary here."""
-    try:
-        import tensorboard_data_server
-    except ImportError:
-        return False
-    path = tensorboard_data_server.server_binary()
-    return bool(path) and os.path.exists(path)
-
-
-def _get_json(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
-
-
-class TensorBoard:
-    """A `tensorboard` subprocess on a free port; use as a context manager.
-
-    Attributes:
-      url: base URL, e.g. `http://127.0.0.1:43211/`.
-    """
-
-    def __init__(
-        self, logdir: Path, load_fast: bool = False, log_path: Path | None = None
-    ):
-        self.logdir = Path(logdir)
-        self.load_fast = load_fast
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log_path = log_path or self.logdir.parent / f"tensorboard-{self.port}.log"
-        self.process = None
-
-    def __enter__(self) -> TensorBoard:
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-        command = [
-            sys.executable,
-            "-m",
-            "tensorboard.main",
-            "--logdir",
-            str(self.logdir),
-            "--port",
-            str(self.port),
-            "--host",
-            "127.0.0.1",
-            f"--load_fast={'true' if self.load_fast else 'false'}",
-            "--reload_interval",
-            "1",
-            "--samples_per_plugin",
-            "netviz=0",
-        ]
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, env=env
-        )
-        return self
-
-    def wait_for_runs(self, expected: int, timeout: float = 90.0) -> dict:
-        """Polls the plugin's `runs` route until `expected` runs are listed."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"tensorboard exited:\n{self.log_text()}")
-            with contextlib.suppress(OSError, ValueError, urllib.error.URLError):
-                last = _get_json(self.url + "data/plugin/netviz/runs")["runs"]
-                if len(last) >= expected:
-                    return last
-            time.sleep(0.3)
-        raise TimeoutError(f"only {last!r} after {timeout}s:\n{self.log_text()}")
-
-    def log_text(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
 
 
 def add_hostile_run(logdir: Path, source_run: str) -> str:
