@@ -57,6 +57,7 @@ class NetVizCallback(keras.callbacks.Callback):
         ascent_preset: str = "auto",
         ascent_budget_s: float | None = 60.0,
         ascent_facets: int = 1,
+        ascent_seeds: int = 1,
         deconv_freq: int = 0,
         deconv_layers: Sequence[str] | None = None,
         deconv_channels: Sequence[int] | None = None,
@@ -99,6 +100,9 @@ class NetVizCallback(keras.callbacks.Callback):
           images reached so far are written, with a warning. None: no limit.
         ascent_facets: images per channel (> 1: pushed apart by a Gram-matrix
           diversity penalty and logged as a facets grid, see the README).
+        ascent_seeds: 2 also optimizes with a second seed and records the
+          SSIM between the two (`checks.seed_ssim`); with `examples`, every
+          picture is also checked against its channel's exemplars.
         deconv_freq: deconvnet / guided-backprop every this many epochs (0: off).
         deconv_layers: layers with spatial output; default `layers`.
         deconv_channels: channel indices for every probe input, or None for
@@ -169,6 +173,7 @@ class NetVizCallback(keras.callbacks.Callback):
         self._units_step = None
         if isinstance(ascent_channels, int):
             config.check_freq("ascent_channels", ascent_channels, False)
+        config.check_freq("ascent_seeds", ascent_seeds, False)
         config.check_freq("deconv_top_k", deconv_top_k, False)
         config.check_budget("ascent_budget_s", ascent_budget_s, True)
         share = config.check_budget("overhead_budget", overhead_budget, True)
@@ -191,6 +196,7 @@ class NetVizCallback(keras.callbacks.Callback):
                 preset=ascent_preset,
                 budget_s=ascent_budget_s,
                 facets=ascent_facets,
+                seeds=ascent_seeds,
             )
             if self.freqs["ascent"]
             else None,
@@ -275,6 +281,8 @@ class NetVizCallback(keras.callbacks.Callback):
             hit = bool(freq) and (epoch + 1) % freq == 0
             if hit or group in self.budget.deferred:
                 due.append((group, hit))
+        # Exemplars first: the feature-visualization checks compare with them.
+        due.sort(key=lambda pair: pair[0] != "examples")
         self._run(due, step, final)
 
     def on_train_end(self, logs=None):

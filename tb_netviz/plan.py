@@ -24,6 +24,7 @@ class AscentConfig:
     preset: str
     budget_s: float | None
     facets: int = 1
+    seeds: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +84,18 @@ class Plan:
                 model, probe, layers, self.max_channels, self.max_tile_size
             ),
         }
+        ranked: list[str] = []
+        if self.examples is not None:
+            e = self.examples
+            ranked = list(e.layers or [])
+            built["examples"] = loggers.ExamplesLogger(
+                model,
+                e.data,
+                e.layers or layers,
+                top_k=e.top_k,
+                max_channels=self.max_channels,
+                input_range=input_range,
+            )
         if self.ascent is not None:
             a = self.ascent
             built["ascent"] = loggers.AscentLogger(
@@ -94,6 +107,8 @@ class Plan:
                 budget_s=a.budget_s,
                 examples=probe,
                 facets=a.facets,
+                seeds=a.seeds,
+                exemplars=built.get("examples"),
                 input_range=input_range,
             )
         d = self.deconv
@@ -115,18 +130,6 @@ class Plan:
                 d.layers or layers,
                 methods=tuple(dict.fromkeys((*chosen, "gradient"))),
                 channels=d.channels,
-            )
-        ranked: list[str] = []
-        if self.examples is not None:
-            e = self.examples
-            ranked = list(e.layers or [])
-            built["examples"] = loggers.ExamplesLogger(
-                model,
-                e.data,
-                e.layers or layers,
-                top_k=e.top_k,
-                max_channels=self.max_channels,
-                input_range=input_range,
             )
         if self.unit_health:
             built["units"] = loggers.UnitsLogger(

@@ -139,3 +139,38 @@ def test_runtime_failure_in_ascent_does_not_stop_training(tmp_path, monkeypatch)
         "model/graph": [0],
         "probe/input": [0],
     }
+
+
+def test_feature_visualizations_are_checked_against_exemplars_and_a_second_seed(
+    tmp_path,
+):
+    x, y = data(96)
+    cb = NetVizCallback(
+        str(tmp_path),
+        probe=x[:4],
+        layers=["conv2"],
+        ascent_freq=1,
+        ascent_steps=6,
+        ascent_channels=[0, 3],
+        ascent_seeds=2,
+        examples=x[32:],
+        examples_top_k=3,
+        overhead_budget=None,
+    )
+    compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
+    assert cb.failures == []
+    client = make_client(str(tmp_path))[0]
+    query = {"run": "netviz", "tag": "ascent/conv2"}
+    steps = client.get(f"{PREFIX}/steps", query_string=query).json["steps"]
+    for step in steps:  # exemplars run first, so every step has them
+        checks = step["info"]["checks"]
+        for key in (
+            "objective",
+            "exemplar_objective",
+            "seed_ssim",
+            "processing_similarity",
+        ):
+            assert len(checks[key]) == 2, (key, checks)
+        assert all(v is not None and -1 <= v <= 1 for v in checks["seed_ssim"])
+        assert all(isinstance(v, bool) for v in checks["beats_exemplar"])
+        assert checks["path_layers"][-1] == "conv2"

@@ -13,8 +13,10 @@ import numpy as np
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger, warn_nonfinite
 from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods import sanity_fv
 from tb_netviz.methods.ascent import FeatureVisualizer, presets
 from tb_netviz.pictures import ascent as pictures
+from tb_netviz.pictures import sanity as sanity_pictures
 
 
 class AscentLogger(Logger):
@@ -39,6 +41,8 @@ class AscentLogger(Logger):
         seed: int = 0,
         examples: np.ndarray | None = None,
         facets: int = 1,
+        seeds: int = 1,
+        exemplars=None,
         **overrides: Any,
     ):
         """Args:
@@ -56,6 +60,11 @@ class AscentLogger(Logger):
           takes its magnitude spectrum from them (None: a 1/f spectrum).
         facets: images per channel (> 1: made different from each other by a
           Gram-matrix penalty, Olah et al. 2017, logged as a facets grid).
+        seeds: 2 also optimizes with the next seed, for the seed-stability
+          check (the SSIM between the two seeds' images, `checks.seed_ssim`).
+        exemplars: an `ExamplesLogger` whose latest exemplars each channel's
+          picture is checked against (`checks` in the step JSON; see
+          `methods.sanity_fv`); None: no exemplar checks.
         **overrides: single settings of the preset (`jitter=4`, `scales=[1.0,
           1.1]`, ...).
 
@@ -66,6 +75,8 @@ class AscentLogger(Logger):
         if isinstance(channels, int):
             config.check_freq("ascent_channels", channels, False)
         self._steps, self._seed = steps, int(seed)
+        self._seeds = config.check_freq("ascent_seeds", seeds, False)
+        self._exemplars, self._model = exemplars, model
         self._budget_s = config.check_budget("ascent_budget_s", budget_s, True)
         input_range = config.check_input_range(input_range)
         if facets != 1:
@@ -140,5 +151,43 @@ class AscentLogger(Logger):
             )
         if np.any(result.nonfinite):
             warn_nonfinite("ascent", layer, step)
+        checks = self._checks(layer, result, vis, deadline)
+        if checks is not None:
+            record[0]["checks"] = checks
         seconds = time.perf_counter() - start
         return self.write("ascent", layer, step, record, seconds, extra)
+
+    def _checks(self, layer: str, result, vis, deadline: float) -> dict | None:
+        """The `checks` object (see `pictures.sanity.fv_checks_info`), or None
+        when there is neither a second seed nor exemplars to compare with."""
+        exemplars = (
+            None
+            if self._exemplars is None
+            else self._exemplars.exemplars_of(layer, result.channels)
+        )
+        second = None
+        if self._seeds > 1:
+            left = time.perf_counter()
+            budget = None if self._budget_s is None else max(deadline - left, 0.0)
+            second = vis(
+                result.channels, steps=self._steps, seed=self._seed + 1, budget_s=budget
+            ).images
+        if exemplars is None and second is None:
+            return None
+        found = sanity_fv.feature_checks(
+            self._model,
+            layer,
+            result.channels,
+            result.images,
+            exemplars,
+            second,
+            vis.input_range,
+        )
+        return sanity_pictures.fv_checks_info(
+            found.objective,
+            found.exemplar_objective,
+            found.seed_ssim,
+            found.processing,
+            found.exemplar_processing,
+            found.path_layers,
+        )

@@ -61,6 +61,10 @@ def check_examples(model: keras.Model, examples):
     return examples
 
 
+# Exemplars per channel kept between steps for the feature-visualization checks.
+KEPT = 3
+
+
 class ExamplesLogger(Logger):
     """Logs `exemplars/<layer>`: per channel the top-k examples and their crops.
 
@@ -112,6 +116,27 @@ class ExamplesLogger(Logger):
         )
         self.health: dict[str, units.UnitStats] = {}
         self.health_step: int | None = None
+        # The last step's best few exemplars per layer and channel, for the
+        # feature-visualization checks (`exemplars_of`).
+        self._kept: dict[str, dict[int, list[np.ndarray]]] = {}
+
+    def exemplars_of(self, layer: str, channels, top: int = KEPT) -> list | None:
+        """The last logged step's best `top` exemplars of each channel.
+
+        Returns:
+          Per channel of `channels` an array `(n <= top, *input_shape)` (empty
+          where the channel was not ranked), or None before the first step or
+          for a layer this logger does not rank.
+        """
+        kept = self._kept.get(layer)
+        if kept is None:
+            return None
+        shape = next((v[0].shape for v in kept.values() if v), None)
+        if shape is None:
+            return None
+        return [
+            np.asarray(kept.get(int(c), [])[:top]).reshape(-1, *shape) for c in channels
+        ]
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         start = time.perf_counter()
@@ -127,6 +152,13 @@ class ExamplesLogger(Logger):
         )
         if inputs is None:
             return False
+        self._kept = {
+            layer: {
+                int(c): [inputs[int(i)] for i in row[:KEPT] if int(i) in inputs]
+                for c, row in zip(found[layer].channels, found[layer].indices)
+            }
+            for layer in self.layers
+        }
         share = (time.perf_counter() - start) / len(self.layers)
         written = True
         for layer in self.layers:
