@@ -55,14 +55,9 @@ class ActivationsLogger(Logger):
         if outputs is None:
             return False
         share = (time.perf_counter() - start) / len(self.layers)
-        written = True
-        for layer in self.layers:
-            written &= bool(
-                self.attempt(
-                    step, layer, self._one, layer, outputs[layer], step, share, extra
-                )
-            )
-        return written
+        return self.each_layer(
+            step, lambda layer: self._one(layer, outputs[layer], step, share, extra)
+        )
 
     def _one(
         self, layer: str, acts: np.ndarray, step: int, share: float, extra

@@ -110,12 +110,9 @@ class AscentLogger(Logger):
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         # One budget for all layers at this step.
         deadline = time.perf_counter() + (self._budget_s or float("inf"))
-        written = True
-        for layer in self.layers:
-            written &= bool(
-                self.attempt(step, layer, self._one, layer, step, deadline, extra)
-            )
-        return written
+        return self.each_layer(
+            step, lambda layer: self._one(layer, step, deadline, extra)
+        )
 
     def _one(self, layer: str, step: int, deadline: float, extra) -> bool:
         start = time.perf_counter()

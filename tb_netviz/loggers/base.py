@@ -63,6 +63,16 @@ class Logger:
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         raise NotImplementedError
 
+    def each_layer(self, step: int, fn: Callable[[str], object]) -> bool:
+        """Runs `fn(layer)` for every layer, each failure recorded on its own.
+
+        Returns:
+          True if every layer's record was written.
+        """
+        return all(
+            [bool(self.attempt(step, layer, fn, layer)) for layer in self.layers]
+        )
+
     def attempt(self, step: int, layer: str, fn: Callable, *args):
         """Returns `fn(*args)`; a failure warns, is recorded and returns None."""
         try:

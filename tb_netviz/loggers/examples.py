@@ -160,22 +160,10 @@ class ExamplesLogger(Logger):
             for layer in self.layers
         }
         share = (time.perf_counter() - start) / len(self.layers)
-        written = True
-        for layer in self.layers:
-            written &= bool(
-                self.attempt(
-                    step,
-                    layer,
-                    self._one,
-                    layer,
-                    found[layer],
-                    inputs,
-                    step,
-                    share,
-                    extra,
-                )
-            )
-        return written
+        return self.each_layer(
+            step,
+            lambda layer: self._one(layer, found[layer], inputs, step, share, extra),
+        )
 
     def _one(self, layer: str, found, inputs, step: int, share: float, extra) -> bool:
         start = time.perf_counter()

@@ -53,12 +53,10 @@ class ProbeLogger(Logger):
         )
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
-        written = True
-        for name, part in zip(self.layers, self._parts):
-            written &= bool(
-                self.attempt(step, name, self._one, name, part, step, extra)
-            )
-        return written
+        parts = dict(zip(self.layers, self._parts))
+        return self.each_layer(
+            step, lambda name: self._one(name, parts[name], step, extra)
+        )
 
     def _one(self, name: str, part, step: int, extra) -> bool:
         start = time.perf_counter()

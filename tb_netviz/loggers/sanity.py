@@ -74,10 +74,7 @@ class SanityLogger(Logger):
         self._checks: dict[str, method.RandomizationCheck] = {}
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
-        written = True
-        for layer in self.layers:
-            written &= bool(self.attempt(step, layer, self._one, layer, step, extra))
-        return written
+        return self.each_layer(step, lambda layer: self._one(layer, step, extra))
 
     def _one(self, layer: str, step: int, extra) -> bool:
         start = time.perf_counter()

@@ -74,22 +74,12 @@ class UnitsLogger(Logger):
         examples = {}
         if self._examples is not None and self._examples.health_step == step:
             examples = self._examples.health
-        written = True
-        for layer in self.layers:
-            written &= bool(
-                self.attempt(
-                    step,
-                    layer,
-                    self._one,
-                    layer,
-                    probe[layer],
-                    examples.get(layer),
-                    step,
-                    share,
-                    extra,
-                )
-            )
-        return written
+        return self.each_layer(
+            step,
+            lambda layer: self._one(
+                layer, probe[layer], examples.get(layer), step, share, extra
+            ),
+        )
 
     def _one(self, layer, probe, examples, step: int, share: float, extra) -> bool:
         start = time.perf_counter()
