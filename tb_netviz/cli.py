@@ -20,6 +20,7 @@ from tb_netviz import metadata
 EXAMPLE = """examples:
   tb-netviz log model.keras --probe images/ --logdir logs/mymodel --ascent --deconv
   tb-netviz log model.keras --probe probe.npy --logdir logs/mymodel --layers conv1 conv2
+  tb-netviz log model.keras --probe probe.npy --examples val.npy --logdir logs/mymodel
   tb-netviz serve logs            (then open http://127.0.0.1:6006/#netviz)
 """
 
@@ -56,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
         "--layers", nargs="+", help="layer paths (default: chosen and printed)"
     )
     log.add_argument("--ascent", action="store_true", help="feature visualizations too")
+    log.add_argument(
+        "--examples",
+        nargs="+",
+        metavar="FILE_OR_DIR",
+        help="held-out images or folders of them, or one .npy array: each "
+        "channel's top 9 real examples and every channel's health",
+    )
     log.add_argument(
         "--deconv", action="store_true", help="deconvnet and guided backprop too"
     )

@@ -38,7 +38,7 @@ def load_model(path: str) -> keras.Model:
     return model
 
 
-def _image_files(items: list[str]) -> list[Path]:
+def _image_files(items: list[str], what: str) -> list[Path]:
     files = []
     for item in items:
         path = Path(item)
@@ -49,20 +49,21 @@ def _image_files(items: list[str]) -> list[Path]:
         elif path.exists():
             files.append(path)
         else:
-            raise ValueError(f"probe file {item!r} does not exist")
+            raise ValueError(f"{what} file {item!r} does not exist")
     if not files:
         raise ValueError(f"no PNG or JPEG images in {', '.join(items)}")
     return files
 
 
 def load_probe(
-    model: keras.Model, items: list[str], input_range
+    model: keras.Model, items: list[str], input_range, what: str = "probe"
 ) -> tuple[np.ndarray, tuple]:
-    """The probe batch and the input range: a `.npy` array, or images resized to
-    the model's input and mapped from 0..255 onto `input_range` (default 0..1)."""
+    """The probe (or examples) batch and the input range: a `.npy` array, or
+    images resized to the model's input and mapped from 0..255 onto
+    `input_range` (default 0..1)."""
     if len(items) == 1 and items[0].endswith(".npy"):
         if not os.path.exists(items[0]):
-            raise ValueError(f"probe file {items[0]!r} does not exist")
+            raise ValueError(f"{what} file {items[0]!r} does not exist")
         probe = np.load(items[0])
         return probe, tuple(input_range) if input_range else config.infer_input_range(
             probe
@@ -76,7 +77,7 @@ def load_probe(
     _, height, width, channels = shape
     lo, hi = input_range or (0.0, 1.0)
     images = []
-    for path in _image_files(items):
+    for path in _image_files(items, what):
         try:
             image = tf.io.decode_image(
                 tf.io.read_file(str(path)), expand_animations=False
@@ -122,6 +123,12 @@ def run(args) -> None:
         work.append(loggers.AscentLogger(model, layers, input_range=input_range))
     if args.deconv:
         work.append(loggers.DeconvLogger(model, probe, layers, input_range=input_range))
+    if args.examples:
+        examples, _ = load_probe(model, args.examples, input_range, "examples")
+        ranked = loggers.ExamplesLogger(
+            model, examples, layers, input_range=input_range
+        )
+        work += [ranked, loggers.UnitsLogger(model, probe, layers, examples=ranked)]
     run_dir = f"{args.logdir.rstrip('/')}/{metadata.RUN_SUBDIR}"
     bar = keras.utils.Progbar(len(work), unit_name="kind")
     writer = tf.summary.create_file_writer(run_dir)

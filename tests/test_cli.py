@@ -82,6 +82,20 @@ def test_npy_probe_and_chosen_layers(saved, tmp_path):
     ]
 
 
+def test_examples_give_exemplars_and_unit_health(saved, tmp_path):
+    logdir = str(tmp_path / "ex")
+    args = ["log", str(saved / "model.keras"), "--probe", str(saved / "probe.npy")]
+    extra = ["--examples", str(saved / "images"), "--layers", "conv1"]
+    assert cli.main([*args, "--logdir", logdir, *extra]) == 0
+    assert sorted(read_records(f"{logdir}/netviz")) == [
+        "activations/conv1",
+        "exemplars/conv1",
+        "model/graph",
+        "probe/input",
+        "units/conv1",
+    ]
+
+
 @pytest.mark.parametrize(
     ("model", "probe", "extra", "message"),
     [
@@ -89,6 +103,12 @@ def test_npy_probe_and_chosen_layers(saved, tmp_path):
         ("garbage.keras", "probe.npy", [], "is not a Keras model that Keras can load"),
         ("images", "probe.npy", [], "is a folder .*model.save"),
         ("model.keras", "nope.png", [], "probe file .* does not exist"),
+        (
+            "model.keras",
+            "probe.npy",
+            ["--examples", "no.npy"],
+            "examples file .* not exist",
+        ),
         ("model.keras", "gray.png", [], "has 1 colour channel.* takes 3; convert it"),
         (
             "model.keras",
