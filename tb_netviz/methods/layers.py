@@ -11,13 +11,17 @@ on the model's existing symbolic tensors and share its weights.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
-import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import keras
+
+from tb_netviz.methods import graph
+
+# The methods reach a layer's node and the outbound-node guard through this
+# module, with the rest of the layer facts.
+from tb_netviz.methods.graph import outbound_nodes_kept, single_node
 
 
 def check_backend() -> None:
@@ -113,35 +117,7 @@ def check_graph(model: keras.Model) -> None:
             "`inp = keras.Input(shape); model = keras.Model(inp, net(inp))`, or give "
             "a Sequential model an `keras.Input(shape)` as its first layer."
         )
-    _record_graph_nodes(model)
-
-
-# The node through which a layer takes part in its model's graph, for layers
-# with several nodes: a Sequential model loaded from a file calls each layer
-# once per layer after it while it builds, and only one of those nodes is in
-# the graph. Found by walking back from the model's outputs.
-_GRAPH_NODE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_SHARED = object()  # a layer used twice in one graph: its output is ambiguous
-
-
-def _record_graph_nodes(model: keras.Model) -> None:
-    seen: set[int] = set()
-    stack = list(model.outputs)
-    while stack:
-        operation, index, _ = stack.pop()._keras_history
-        node = operation._inbound_nodes[index]
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        known = _GRAPH_NODE.get(operation)
-        if known is not None and known is not node:
-            _GRAPH_NODE[operation] = _SHARED
-        elif known is None:
-            _GRAPH_NODE[operation] = node
-        stack.extend(t for t in node.input_tensors if hasattr(t, "_keras_history"))
-    for layer in model.layers:
-        if isinstance(layer, keras.Model) and layer.outputs:
-            _record_graph_nodes(layer)
+    graph.record_nodes(model)
 
 
 def get_layer(model: keras.Model, path: str) -> keras.layers.Layer:
@@ -178,24 +154,6 @@ def unwrap(tensors: list):
     return tensors[0] if len(tensors) == 1 else tensors
 
 
-def single_node(layer: keras.layers.Layer):
-    """The node of `layer` in its model's graph (see `check_graph`).
-
-    Raises:
-      ValueError: the layer is called more than once in the graph.
-    """
-    nodes = layer._inbound_nodes
-    if len(nodes) == 1:
-        return nodes[0]
-    found = _GRAPH_NODE.get(layer)
-    if found is None or found is _SHARED:
-        raise ValueError(
-            f"Layer {layer.name!r} is called {len(nodes)} times in the model, so its "
-            "output is ambiguous; choose a layer that is used exactly once."
-        )
-    return found
-
-
 def feature_model(model: keras.Model, paths: Sequence[str]) -> keras.Model:
     """Builds a model from `model`'s inputs to the outputs of the layers at `paths`.
 
@@ -227,33 +185,6 @@ def call_features(features: keras.Model, inputs, training: bool = False) -> list
     """Calls a `feature_model` and returns its outputs as a list, one per path."""
     outputs = features(inputs, training=training)
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-
-
-def all_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """`model` and every layer inside it, nested models' layers included."""
-    found, stack = [], [model]
-    while stack:
-        layer = stack.pop()
-        found.append(layer)
-        if isinstance(layer, keras.Model):
-            stack.extend(layer.layers)
-    return found
-
-
-@contextlib.contextmanager
-def outbound_nodes_kept(model: keras.Model) -> Iterator[None]:
-    """Restores every layer's `_outbound_nodes` list on exit.
-
-    Building Keras graphs on the caller's symbolic tensors appends to the
-    `_outbound_nodes` of the caller's layers; every graph NetViz builds is
-    built inside this guard, so the caller's model is left exactly as it was.
-    """
-    saved = [(layer, list(layer._outbound_nodes)) for layer in all_layers(model)]
-    try:
-        yield
-    finally:
-        for layer, nodes in saved:
-            layer._outbound_nodes[:] = nodes
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ argument (e.g. `Dense(10, activation="softmax")`), a linear twin of the layer
 that holds copies of its weights (`refresh` copies them again before each
 run, so a long-lived visualizer follows training).
 
-Every graph is built inside `layers.outbound_nodes_kept`, so the caller's
+Every graph is built inside `graph.outbound_nodes_kept`, so the caller's
 model is left exactly as it was and nothing leaks across calls.
 """
 
