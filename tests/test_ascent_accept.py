@@ -7,11 +7,10 @@ channel more than every training image ("beats_data") and more than the other
 channels' images do ("beats_others"); the share of pixels at a bound exceeds
 the training images' own share by <= 10 points ("excess_at_bounds"); every
 channel whose picture shows nothing is flagged dead. Steps are cut to
-`STEPS` to keep the file near a minute; the figures of the full recipes are
-in the report of issue 10 (benchmarks/bench_maco.py --acceptance).
-The criteria the default does not meet yet (`GAPS`) are not asserted here:
-they are measured and reported by `benchmarks/bench_maco.py --acceptance`
-and listed in the README and the issue; every other one is asserted.
+`STEPS` to keep the file near a minute; `benchmarks/ascent_readability.py`
+measures the same figures at the recipes' full steps. The criteria the
+default does not meet yet (`GAPS`) are not asserted here: they are listed in
+the README and the issue; every other one is asserted.
 """
 
 from __future__ import annotations
