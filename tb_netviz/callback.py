@@ -220,7 +220,6 @@ class NetVizCallback(keras.callbacks.Callback):
         self.layers: list[str] = []
         self.hook_seconds = 0.0
         self.budget = OverheadBudget(share)
-        self._own_failures: list[loggers.Failure] = []
         self._writer = None
         self._loggers: dict[str, loggers.Logger] = {}
         self._batches = 0
@@ -228,7 +227,7 @@ class NetVizCallback(keras.callbacks.Callback):
     @property
     def failures(self) -> list[loggers.Failure]:
         found = [f for lg in self._loggers.values() for f in lg.failures]
-        return sorted(self._own_failures + found, key=lambda f: f.step)
+        return sorted(found, key=lambda f: f.step)
 
     @property
     def deferred(self) -> dict[str, list[int]]:
