@@ -7,6 +7,7 @@ index, seed, channel labels), so it can run under `tf.function`, inside a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import tensorflow as tf
@@ -176,3 +177,29 @@ def make_loop(step):
         return tuple(state)
 
     return loop
+
+
+def run_in_chunks(loop, state, steps, seed_t, key_t, label_t, budget_s, t0):
+    """Runs the compiled `loop` for `steps` steps, in chunks under `budget_s`.
+
+    Returns:
+      `(state, steps done, whether the budget stopped it)`.
+    """
+    done, per_step = 0, None
+    while done < steps:
+        n = steps - done
+        if budget_s is not None:
+            left = budget_s - (time.perf_counter() - t0)
+            if left <= 0 or (per_step is not None and left < per_step):
+                return state, done, True
+            # One step until the step time is known, then half of what is left.
+            n = 1 if per_step is None else max(1, min(n, int(0.5 * left / per_step)))
+        t = time.perf_counter()
+        start, count = tf.constant(done), tf.constant(n)
+        state = loop(*state, start, count, seed_t, key_t, label_t)
+        if budget_s is not None:
+            state[-1].numpy()  # wait for the chunk before timing it
+            if done:  # the first chunk also traced the loop
+                per_step = (time.perf_counter() - t) / n
+        done += n
+    return state, done, False

@@ -23,47 +23,7 @@ from tb_netviz.methods.ascent import (
 )
 from tb_netviz.methods.ascent import objectives as objectives_lib
 from tb_netviz.methods.ascent import param as param_lib
-
-
-@dataclasses.dataclass(frozen=True)
-class AscentResult:
-    """What one feature visualization run produced.
-
-    Attributes:
-      images: float32 `(K, H, W, C)` in `input_range`, image k for `channels[k]`.
-      objective: float32 `(K,)`, the objective of each final image as the model
-        sees it (no transforms, no penalties).
-      nonfinite: bool `(K,)`: a gradient or the objective was NaN/Inf; such an
-        image holds its last finite state.
-      channels: the channel (or, for channel-free objectives, image) indices.
-      steps_done: steps run; fewer than `settings["steps"]` if the budget ran out.
-      stopped_early: whether `budget_s` stopped the run.
-      settings: the effective settings, JSON-able (see `presets.py`).
-      alpha: float32 `(K, H, W)`, the transparency map: the magnitude of the
-        objective's gradient on each pixel of image k (summed over colour
-        channels), accumulated over all steps (Fel et al. 2023), non-negative
-        and normalized to sum to 1 per image (uniform if the gradient was
-        always zero). Computed for every preset; MACO's pictures are meant
-        to be read with it.
-      start_objective: float32 `(K,)`, the objective of the starting images.
-      gradient: float32 `(K,)`, the accumulated gradient magnitude before
-        normalization; 0 means the image never received a gradient.
-      facets: float32 `(K, F, H, W, C)`, F images per channel made different
-        from each other (`facets=F` > 1), `images` being facet 0; else None.
-    """
-
-    images: np.ndarray
-    objective: np.ndarray
-    nonfinite: np.ndarray
-    channels: list[int]
-    steps_done: int
-    stopped_early: bool
-    settings: dict
-    alpha: np.ndarray | None = None
-    start_objective: np.ndarray | None = None
-    gradient: np.ndarray | None = None
-    facets: np.ndarray | None = None
-
+from tb_netviz.methods.ascent.result import AscentResult
 
 _SAID: set[str] = set()
 
@@ -219,30 +179,6 @@ class FeatureVisualizer:
         unit = np.clip((img - lo) / (hi - lo), 0.0, 1.0)
         return tf.constant(np.broadcast_to(unit, (k, *want)))
 
-    def _optimize(self, state, steps, seed_t, key_t, label_t, budget_s, t0):
-        """Runs the compiled loop in chunks; returns (state, steps done, stopped)."""
-        done, per_step = 0, None
-        while done < steps:
-            n = steps - done
-            if budget_s is not None:
-                left = budget_s - (time.perf_counter() - t0)
-                if left <= 0 or (per_step is not None and left < per_step):
-                    return state, done, True
-                # One step until the step time is known, then half of what is left.
-                if per_step is None:
-                    n = 1
-                else:
-                    n = max(1, min(n, int(0.5 * left / per_step)))
-            t = time.perf_counter()
-            start, count = tf.constant(done), tf.constant(n)
-            state = self._loop(*state, start, count, seed_t, key_t, label_t)
-            if budget_s is not None:
-                state[-1].numpy()  # wait for the chunk before timing it
-                if done:  # the first chunk also traced the loop
-                    per_step = (time.perf_counter() - t) / n
-            done += n
-        return state, done, False
-
     def __call__(
         self,
         channels: Sequence[int] | None,
@@ -276,8 +212,8 @@ class FeatureVisualizer:
         start_objective = self._eval(params, label_t)[1].numpy().astype(np.float32)
         acc = tf.zeros([k, *self.size])
         state = (params, zeros, zeros, tf.zeros([k], tf.bool), acc)
-        state, done, stopped = self._optimize(
-            state, steps, seed_t, key_t, label_t, budget_s, t0
+        state, done, stopped = optimize.run_in_chunks(
+            self._loop, state, steps, seed_t, key_t, label_t, budget_s, t0
         )
         images, objective = self._eval(state[0], label_t)
         objective = objective.numpy().astype(np.float32)

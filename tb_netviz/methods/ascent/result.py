@@ -1,0 +1,47 @@
+"""`AscentResult`: what one feature-visualization run produced."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class AscentResult:
+    """What one feature visualization run produced.
+
+    Attributes:
+      images: float32 `(K, H, W, C)` in `input_range`, image k for `channels[k]`.
+      objective: float32 `(K,)`, the objective of each final image as the model
+        sees it (no transforms, no penalties).
+      nonfinite: bool `(K,)`: a gradient or the objective was NaN/Inf; such an
+        image holds its last finite state.
+      channels: the channel (or, for channel-free objectives, image) indices.
+      steps_done: steps run; fewer than `settings["steps"]` if the budget ran out.
+      stopped_early: whether `budget_s` stopped the run.
+      settings: the effective settings, JSON-able (see `presets.py`).
+      alpha: float32 `(K, H, W)`, the transparency map: the magnitude of the
+        objective's gradient on each pixel of image k (summed over colour
+        channels), accumulated over all steps (Fel et al. 2023), non-negative
+        and normalized to sum to 1 per image (uniform if the gradient was
+        always zero). Computed for every preset; MACO's pictures are meant
+        to be read with it.
+      start_objective: float32 `(K,)`, the objective of the starting images.
+      gradient: float32 `(K,)`, the accumulated gradient magnitude before
+        normalization; 0 means the image never received a gradient.
+      facets: float32 `(K, F, H, W, C)`, F images per channel made different
+        from each other (`facets=F` > 1), `images` being facet 0; else None.
+    """
+
+    images: np.ndarray
+    objective: np.ndarray
+    nonfinite: np.ndarray
+    channels: list[int]
+    steps_done: int
+    stopped_early: bool
+    settings: dict
+    alpha: np.ndarray | None = None
+    start_objective: np.ndarray | None = None
+    gradient: np.ndarray | None = None
+    facets: np.ndarray | None = None
