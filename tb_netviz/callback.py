@@ -89,45 +89,27 @@ class NetVizCallback(keras.callbacks.Callback):
         max_channels: at most this many channels drawn per layer.
         max_tile_size: each channel is drawn at most this many pixels a side.
         ascent_freq: feature visualizations every this many epochs (0: off).
-        ascent_layers: layers to visualize; default `layers`.
-        ascent_channels: channel indices, or N for the first N channels (the
-          same in every run, so runs compare channel by channel).
-        ascent_steps: optimization steps; default the preset's.
-        ascent_preset: "auto" ("maco" for inputs of 64 px a side or more or
-          layers 4 convolutions deep, else "yosinski2015"), "maco", "lucid",
-          "distill2017", "yosinski2015" or "deepdream".
-        ascent_budget_s: seconds for all ascent layers at one step; past it the
-          images reached so far are written, with a warning. None: no limit.
-        ascent_facets: images per channel (> 1: pushed apart by a Gram-matrix
-          diversity penalty and logged as a facets grid, see the README).
-        ascent_seeds: 2 also optimizes with a second seed and records the
-          SSIM between the two (`checks.seed_ssim`); with `examples`, every
-          picture is also checked against its channel's exemplars.
-        deconv_freq: deconvnet / guided-backprop every this many epochs (0: off).
-        deconv_layers: layers with spatial output; default `layers`.
-        deconv_channels: channel indices for every probe input, or None for
-          each input's `deconv_top_k` most active channels.
-        deconv_top_k: channels per probe input when `deconv_channels` is None.
-        deconv_method: "deconvnet", "guided_backprop", "gradient" (the plain
-          gradient with the same seed) or several; default the first two.
+        ascent_layers, ascent_channels, ascent_steps, ascent_preset,
+          ascent_budget_s, ascent_facets, ascent_seeds: `AscentLogger`'s
+          `layers` (default `layers`), `channels`, `steps`, `preset`,
+          `budget_s`, `facets` and `seeds`.
+        deconv_freq: deconvolutions every this many epochs (0: off).
+        deconv_layers, deconv_channels, deconv_top_k, deconv_method:
+          `DeconvLogger`'s `layers` (default `layers`), `channels`, `top_k`
+          and `methods` (default the two published ones; `"gradient"` too).
         input_range: `(lo, hi)` of the model's inputs, to draw and bound
           pictures in input space; None infers it from the probe and prints it.
         overhead_budget: NetViz's time at most this share of the training time
           so far; a due feature visualization or deconvolution that would pass
           it is deferred to the next epoch where it fits (its first due step
           and the final epoch always run). None turns the budget off.
-        examples: held-out inputs for each channel's top-k real examples and
-          unit health: an array `(N, *input_shape)` or a `tf.data.Dataset`
-          (inputs, `(x, y)` pairs, or batches of either), streamed in batches
-          at each due step, never held whole. None: off.
-        examples_freq: exemplars every this many epochs when `examples` is
-          given (0: off; a heavy kind, under the overhead budget).
-        examples_top_k: examples kept per channel.
-        examples_layers: layers to rank; default `layers`.
-        unit_health: log `units/<layer>` (and the scalars
-          `netviz/dead_fraction/<layer>`) with the probe at every activations
-          step and the examples at every examples step; None: on when
-          `examples` is given.
+        examples: held-out inputs (an array or a `tf.data.Dataset`, streamed)
+          for each channel's top-k real examples and unit health; None: off.
+        examples_freq, examples_top_k, examples_layers: how often (0: off; a
+          heavy kind), `ExamplesLogger`'s `top_k` and `layers` (default
+          `layers`).
+        unit_health: log `units/<layer>` and `netviz/dead_fraction/<layer>`
+          with the activations (and examples); None: on with `examples`.
         sanity_freq: a cascading weight randomization (`sanity/<layer>`, the
           scalars `netviz/sanity/<method>/<layer>`) of the deconvolution
           layers for the deconvolution methods and the plain gradient: 0 (the

@@ -10,7 +10,7 @@ import tensorflow as tf
 from ascent_models import strokes
 
 from tb_netviz.methods import feature_visualization_result
-from tb_netviz.methods.ascent import FeatureVisualizer, optimize, param
+from tb_netviz.methods.ascent import FeatureVisualizer, maco, optimize
 
 
 def _cnn(h: int, w: int, c: int) -> keras.Model:
@@ -34,7 +34,7 @@ def test_the_amplitude_spectrum_is_the_one_estimated_from_the_examples(gray):
     vis = FeatureVisualizer(model, "conv2", preset="maco", examples=x, steps=20)
     result = vis([0, 3, 5], steps=20)
     fixed = vis._param.magnitude  # (1, 28, 15), fixed for good
-    want, _ = param.spectrum(x, 28, 28, 1)
+    want, _ = maco.spectrum(x, 28, 28, 1)
     np.testing.assert_allclose(fixed, want, rtol=1e-5)
     # The final images are clipped to the input range; their spectrum stays
     # close to the fixed one (the exact property is the next test's).
@@ -46,12 +46,12 @@ def test_the_amplitude_spectrum_is_the_one_estimated_from_the_examples(gray):
 
 
 def test_unclipped_image_has_exactly_the_fixed_magnitude():
-    mag, mean = param.spectrum(
+    mag, mean = maco.spectrum(
         np.random.default_rng(0).uniform(size=(8, 16, 20, 3)), 16, 20, 3
     )
-    maco = param.Maco(16, 20, 3, mag, mean)
+    phases = maco.Maco(16, 20, 3, mag, mean)
     seeds = tf.constant([[0, 1], [0, 2]], tf.int64)
-    raw = maco.unclipped(maco.init(seeds, None)).numpy()
+    raw = phases.unclipped(phases.init(seeds, None)).numpy()
     got = np.abs(np.fft.rfft2((raw - mean).transpose(0, 3, 1, 2)))
     # Columns 1 .. W/2-1 are free of irfft2's Hermitian projection.
     np.testing.assert_allclose(
@@ -62,7 +62,7 @@ def test_unclipped_image_has_exactly_the_fixed_magnitude():
 
 
 def test_without_examples_the_spectrum_falls_as_one_over_frequency():
-    mag, mean = param.spectrum(None, 32, 32, 1)
+    mag, mean = maco.spectrum(None, 32, 32, 1)
     assert mag[0, 0, 0] == 0 and np.allclose(mean, 0.5)
     assert mag[0, 0, 1] == pytest.approx(2 * mag[0, 0, 2], rel=1e-4)
 

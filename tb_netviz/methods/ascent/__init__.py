@@ -112,35 +112,12 @@ def feature_visualization_result(
 
 
 def feature_visualization(
-    model: keras.Model,
-    layer: str,
-    channels: Sequence[int] | None,
-    *,
-    steps: int | None = None,
-    size: int | tuple[int, int] | None = None,
-    preset: str = "auto",
-    seed: int = 0,
-    input_range: tuple[float, float] | None = None,
-    objective=None,
-    init_image: np.ndarray | None = None,
-    **overrides,
+    model: keras.Model, layer: str, channels: Sequence[int] | None, **kwargs
 ) -> np.ndarray:
     """Returns float32 `(len(channels), H, W, C)` images in `input_range`.
 
     The images that most excite each channel of `layer`, by regularized
-    gradient ascent; arguments as `feature_visualization_result`, which also
-    gives the final objective values and non-finite flags.
+    gradient ascent; keyword arguments as `feature_visualization_result`,
+    which also gives the final objective values, flags and transparency maps.
     """
-    return feature_visualization_result(
-        model,
-        layer,
-        channels,
-        steps=steps,
-        size=size,
-        preset=preset,
-        seed=seed,
-        input_range=input_range,
-        objective=objective,
-        init_image=init_image,
-        **overrides,
-    ).images
+    return feature_visualization_result(model, layer, channels, **kwargs).images
