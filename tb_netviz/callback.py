@@ -139,7 +139,6 @@ class NetVizCallback(keras.callbacks.Callback):
             if examples is not None
             else 0
         )
-        config.check_freq("examples_top_k", examples_top_k, False)
         self.unit_health = (
             examples is not None if unit_health is None else bool(unit_health)
         )
@@ -153,11 +152,6 @@ class NetVizCallback(keras.callbacks.Callback):
         self._last_step: int | None = None
         self._ran_at: dict[str, int] = {}
         self._units_step = None
-        if isinstance(ascent_channels, int):
-            config.check_freq("ascent_channels", ascent_channels, False)
-        config.check_freq("ascent_seeds", ascent_seeds, False)
-        config.check_freq("deconv_top_k", deconv_top_k, False)
-        config.check_budget("ascent_budget_s", ascent_budget_s, True)
         share = config.check_budget("overhead_budget", overhead_budget, True)
         if isinstance(probe, tf.data.Dataset):
             raise ValueError(
@@ -166,34 +160,25 @@ class NetVizCallback(keras.callbacks.Callback):
             )
         self._probe_arg = probe
         self._layers_arg = _tuple(layers)
+        ascent = AscentConfig(
+            ascent_layers,
+            ascent_channels,
+            ascent_steps,
+            ascent_preset,
+            ascent_budget_s,
+            ascent_facets,
+            ascent_seeds,
+        )
+        examples_config = ExamplesConfig(examples, examples_layers, examples_top_k)
         self.plan = Plan(
             max_channels=config.check_freq("max_channels", max_channels, False),
             max_tile_size=config.check_freq("max_tile_size", max_tile_size, False),
-            ascent=AscentConfig(
-                layers=_tuple(ascent_layers),
-                channels=ascent_channels
-                if isinstance(ascent_channels, int)
-                else tuple(ascent_channels),
-                steps=ascent_steps,
-                preset=ascent_preset,
-                budget_s=ascent_budget_s,
-                facets=ascent_facets,
-                seeds=ascent_seeds,
-            )
-            if self.freqs["ascent"]
-            else None,
+            ascent=ascent if self.freqs["ascent"] else None,
             deconv=DeconvConfig(
-                layers=_tuple(deconv_layers),
-                channels=_tuple(deconv_channels),
-                top_k=deconv_top_k,
-                methods=deconv_method
-                if isinstance(deconv_method, str)
-                else tuple(deconv_method),
+                deconv_layers, deconv_channels, deconv_top_k, deconv_method
             ),
             deconv_on=bool(self.freqs["deconv"]),
-            examples=ExamplesConfig(examples, _tuple(examples_layers), examples_top_k)
-            if self.freqs["examples"]
-            else None,
+            examples=examples_config if self.freqs["examples"] else None,
             unit_health=self.unit_health,
             sanity=sanity_freq is not None
             and bool(self.freqs["sanity"] or self.freqs["deconv"]),

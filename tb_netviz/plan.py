@@ -11,7 +11,11 @@ import dataclasses
 
 import keras
 
-from tb_netviz import loggers
+from tb_netviz import config, loggers
+
+
+def _tuple(values):
+    return None if values is None or isinstance(values, str) else tuple(values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +30,16 @@ class AscentConfig:
     facets: int = 1
     seeds: int = 1
 
+    def __post_init__(self):
+        """Checks the settings and freezes sequences as tuples (ValueError)."""
+        if isinstance(self.channels, int):
+            config.check_freq("ascent_channels", self.channels, False)
+        else:
+            object.__setattr__(self, "channels", tuple(self.channels))
+        object.__setattr__(self, "layers", _tuple(self.layers))
+        config.check_freq("ascent_seeds", self.seeds, False)
+        config.check_budget("ascent_budget_s", self.budget_s, True)
+
 
 @dataclasses.dataclass(frozen=True)
 class DeconvConfig:
@@ -36,6 +50,14 @@ class DeconvConfig:
     top_k: int
     methods: str | tuple[str, ...]
 
+    def __post_init__(self):
+        """Checks the settings and freezes sequences as tuples (ValueError)."""
+        config.check_freq("deconv_top_k", self.top_k, False)
+        for name in ("layers", "channels"):
+            object.__setattr__(self, name, _tuple(getattr(self, name)))
+        if not isinstance(self.methods, str):
+            object.__setattr__(self, "methods", tuple(self.methods))
+
 
 @dataclasses.dataclass(frozen=True)
 class ExamplesConfig:
@@ -44,6 +66,11 @@ class ExamplesConfig:
     data: object  # an array or a tf.data.Dataset, streamed at each due step
     layers: tuple[str, ...] | None
     top_k: int
+
+    def __post_init__(self):
+        """Checks the settings and freezes the layers as a tuple (ValueError)."""
+        config.check_freq("examples_top_k", self.top_k, False)
+        object.__setattr__(self, "layers", _tuple(self.layers))
 
 
 @dataclasses.dataclass(frozen=True)
