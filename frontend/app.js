@@ -11,7 +11,7 @@ import { HostPort, followDarkMode, loadUrlParams, writeHashParams } from "./host
 import { bindKeys } from "./keys.js";
 import { compileFilter, displayName, runColors } from "./runs.js";
 import {
-  VIEWS, currentKind, createState, defaultRuns, entryOf, hasKind, isNonfinite, layersOf, reconcile,
+  VIEWS, currentKind, createState, defaultRuns, entryOf, hasKind, stepMarks, layersOf, reconcile,
   runNames, setListing, stepAt, unionSteps,
 } from "./state.js";
 import { applyParams, toParams } from "./urlstate.js";
@@ -211,14 +211,7 @@ export class App {
     }));
     const samples = Math.max(0, ...withTag.map((r) => entryOf(state, r, kind, layer).samples || 0));
     if (state.sample >= samples) state.sample = Math.max(0, samples - 1);
-    const flagged = new Set();
-    const deferred = new Set();
-    for (const list of good) {
-      for (const s of list) {
-        if (isNonfinite(s.info)) flagged.add(s.step);
-        for (const d of (s.info && Array.isArray(s.info.deferred_steps) ? s.info.deferred_steps : [])) deferred.add(d);
-      }
-    }
+    const marks = stepMarks(good);
 
     const firstInfo = columns.map((c) => c.at && c.at.entry.info).find(Boolean);
     const normNote = kind === "activations" && firstInfo && isDense(firstInfo.layout) &&
@@ -239,8 +232,8 @@ export class App {
       samples,
       steps,
       stepIndex: Math.max(0, steps.indexOf(chosen)),
-      flaggedSteps: [...flagged].sort((a, b) => a - b),
-      deferredSteps: [...deferred].sort((a, b) => a - b),
+      flaggedSteps: marks.flagged,
+      deferredSteps: marks.deferred,
     });
     this.syncUrl();
 

@@ -167,3 +167,22 @@ export function isNonfinite(info) {
   const flagValue = info.nonfinite;
   return Array.isArray(flagValue) ? flagValue.some(Boolean) : Boolean(flagValue);
 }
+
+/**
+ * The steps to mark on the slider, over the runs' step lists.
+ * @returns {{flagged: number[], deferred: number[]}} steps with NaN/Inf, and
+ *     steps a kind was due but deferred by the overhead budget; sorted.
+ */
+export function stepMarks(lists) {
+  const flagged = new Set();
+  const deferred = new Set();
+  for (const list of lists) {
+    for (const s of list) {
+      if (isNonfinite(s.info)) flagged.add(s.step);
+      const late = s.info && Array.isArray(s.info.deferred_steps) ? s.info.deferred_steps : [];
+      for (const d of late) deferred.add(d);
+    }
+  }
+  const sorted = (set) => [...set].sort((a, b) => a - b);
+  return { flagged: sorted(flagged), deferred: sorted(deferred) };
+}

@@ -12,13 +12,9 @@ import { largeView } from "./large.js";
 import { lineChart } from "./linechart.js";
 import { entryOf } from "./state.js";
 import { STATS, pickSource } from "./view_units.js";
+import { evenly } from "./filmstrip.js";
 
 const MAX_FRAMES = 12;
-
-function evenly(list, n) {
-  if (list.length <= n) return list;
-  return Array.from({ length: n }, (_, i) => list[Math.round((i * (list.length - 1)) / (n - 1))]);
-}
 
 function healthTable(info, source, channel) {
   const src = pickSource(info, source);

@@ -8,6 +8,7 @@ import { cropTile } from "./decode.js";
 import { activate, el, flag, fmt } from "./dom.js";
 import { kindEmpty } from "./empty.js";
 import { downloadCanvas, filmstripCanvas } from "./export.js";
+import { MAX_FILM, evenly, filmRow } from "./filmstrip.js";
 import { addExemplarStrips } from "./exemplars.js";
 import { fvChecks } from "./sanity.js";
 import { ascentMarks, atBounds, denseLayer } from "./flags.js";
@@ -17,8 +18,6 @@ import { unionSteps } from "./state.js";
 import { useStyle } from "./tree.js";
 
 useStyle("model.css"); // the marks' styles
-
-const MAX_FILM = 24; // frames per filmstrip row; longer runs are subsampled evenly
 
 /** Index of a named image of an ascent step (`info.images`), or -1. */
 function imageIndex(info, name) {
@@ -120,44 +119,6 @@ function gallery(l, ctx, z) {
     el("div", { class: "nv-scroll" }, [el("div", { class: "nv-gallery" }, figures)]),
     info.budget_exhausted ? flag("time budget ran out: images are partial", "ascent_budget_s was reached") : null,
     el("div", { class: "nv-note", text: notes.join(" · ") }),
-  ]);
-}
-
-function evenly(list, n) {
-  if (list.length <= n) return list;
-  const out = [];
-  for (let i = 0; i < n; i++) out.push(list[Math.round((i * (list.length - 1)) / (n - 1))]);
-  return out;
-}
-
-async function filmRow(col, channel, currentStep, axis, frames) {
-  const byStep = new Map(col.steps.filter((s) => s.info && s.samples > 0).map((s) => [s.step, s]));
-  const cells = await Promise.all(axis.map(async (step) => {
-    const s = byStep.get(step);
-    const k = s ? (s.info.channels || []).indexOf(channel) : -1;
-    if (k < 0) {
-      frames.push({ canvas: null, step });
-      return el("div", { class: "nv-frame nv-blank", title: `no image at step ${step}` });
-    }
-    try {
-      const img = await loadImage(imageUrl(col.run, col.tag, s.step, 0));
-      const layout = s.info.layout;
-      const scale = Math.max(1, Math.floor(64 / Math.max(layout.tile_width, layout.tile_height)));
-      const tile = cropTile(img, layout, k);
-      frames.push({ canvas: tile, step });
-      const canvas = sized(cropTile(img, layout, k), { width: layout.tile_width * scale, height: layout.tile_height * scale });
-      return el("figure", {
-        class: `nv-frame${s.step === currentStep ? " nv-selected" : ""}`,
-        title: `step ${s.step} · objective ${fmt((s.info.objective || [])[k])}`,
-      }, [canvas, el("figcaption", { text: String(s.step) })]);
-    } catch (error) {
-      return el("figure", { class: "nv-frame nv-error", text: `step ${s.step}: ${error.message}` });
-    }
-  }));
-  frames.sort((a, b) => a.step - b.step);
-  return el("div", { class: "nv-film-row" }, [
-    runLabel(col),
-    el("div", { class: "nv-film" }, cells),
   ]);
 }
 
