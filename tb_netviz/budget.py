@@ -54,10 +54,19 @@ class OverheadBudget:
         return spent + cost <= self.share * training
 
     def defer(self, group: str, step: int) -> bool:
-        """Records a deferred due step; True the first time `group` is deferred."""
+        """Records a deferred due step; the first time for `group` it prints
+        one line saying so and how to change it, and returns True."""
         first = group not in self._announced
         self.deferred.setdefault(group, []).append(int(step))
         self._announced.add(group)
+        if first:
+            print(
+                f"NetVizCallback: {group} deferred at step {step}: it would take "
+                f"NetViz past {self.share:.0%} of the training time so far; it runs "
+                "at the next step that fits and at the last epoch (set "
+                "overhead_budget=None, or a larger share, to run it at every due "
+                "step)."
+            )
         return first
 
     def ran(self, group: str, seconds: float) -> list[int]:

@@ -20,10 +20,6 @@ from tb_netviz.budget import OverheadBudget
 from tb_netviz.plan import AscentConfig, DeconvConfig, ExamplesConfig, Plan
 
 
-def _tuple(values):
-    return None if values is None else tuple(values)
-
-
 class NetVizCallback(keras.callbacks.Callback):
     """Logs NetViz pictures of a Keras model to `<log_dir>/netviz` while it trains.
 
@@ -86,8 +82,8 @@ class NetVizCallback(keras.callbacks.Callback):
         update_freq: `"epoch"`, or an integer N to log activations every N
           training batches (the step is then the batch count for every kind,
           and `activations_freq` is not used).
-        max_channels: at most this many channels drawn per layer.
-        max_tile_size: each channel is drawn at most this many pixels a side.
+        max_channels, max_tile_size: at most this many channels drawn per
+          layer, each at most this many pixels a side.
         ascent_freq: feature visualizations every this many epochs (0: off).
         ascent_layers, ascent_channels, ascent_steps, ascent_preset,
           ascent_budget_s, ascent_facets, ascent_seeds: `AscentLogger`'s
@@ -110,12 +106,9 @@ class NetVizCallback(keras.callbacks.Callback):
           `layers`).
         unit_health: log `units/<layer>` and `netviz/dead_fraction/<layer>`
           with the activations (and examples); None: on with `examples`.
-        sanity_freq: a cascading weight randomization (`sanity/<layer>`, the
-          scalars `netviz/sanity/<method>/<layer>`) of the deconvolution
-          layers for the deconvolution methods and the plain gradient: 0 (the
-          default) once at the end of training when `deconv_freq` is on; N
-          also every N epochs (a heavy kind, under the overhead budget), even
-          with `deconv_freq=0`; None: never.
+        sanity_freq: `SanityLogger`'s weight-randomization check of the
+          deconvolution layers: 0 once at the end of training when
+          `deconv_freq` is on; N also every N epochs (a heavy kind); None: off.
 
         Raises:
           ValueError: a frequency, cap or budget that is not valid, or a probe
@@ -159,7 +152,7 @@ class NetVizCallback(keras.callbacks.Callback):
                 "e.g. probe=next(iter(dataset))[0][:8]"
             )
         self._probe_arg = probe
-        self._layers_arg = _tuple(layers)
+        self._layers_arg = None if layers is None else tuple(layers)
         ascent = AscentConfig(
             ascent_layers,
             ascent_channels,
@@ -207,20 +200,15 @@ class NetVizCallback(keras.callbacks.Callback):
         self.budget.start()
         model = self.model
         probe = config.check_probe(model, self._probe_arg)
-        if self._layers_arg is None:
-            chosen = config.default_layers(model)
-            self.layers = [c.path for c in chosen]
-            shown = "; ".join(f"{c.path} ({c.reason})" for c in chosen)
-            print(f"NetVizCallback: layers=None, showing {shown}")
-        else:
-            self.layers = list(self._layers_arg)
-        if self.input_range is None:
-            self.input_range = config.infer_input_range(probe)
-            if self.freqs["ascent"] or self.freqs["deconv"]:
-                print(
-                    f"NetVizCallback: input_range=None, using {self.input_range} "
-                    "inferred from the probe"
-                )
+        self.layers = config.choose_layers(
+            model, self._layers_arg, "NetVizCallback: layers=None"
+        )
+        pictures = self.freqs["ascent"] or self.freqs["deconv"]
+        self.input_range = config.choose_input_range(
+            probe,
+            self.input_range,
+            "NetVizCallback: input_range=None" if pictures else None,
+        )
         self._loggers = self.plan.build(model, probe, self.layers, self.input_range)
         self._logged_once = False
         if config.is_chief(model):
@@ -297,14 +285,8 @@ class NetVizCallback(keras.callbacks.Callback):
     def _run_group(self, group: str, hit: bool, step: int, final: bool, start: float):
         spent = self.hook_seconds + time.perf_counter() - start
         if not self.budget.allows(group, spent, final):
-            if hit and self.budget.defer(group, step):
-                print(
-                    f"NetVizCallback: {group} deferred at step {step}: it would take "
-                    f"NetViz past {self.budget.share:.0%} of the training time so "
-                    "far; it runs at the next step that fits and at the last "
-                    "epoch (set overhead_budget=None, or a larger share, to run it "
-                    "at every due step)."
-                )
+            if hit:
+                self.budget.defer(group, step)
             return
         logger = self._loggers[group]
         made_up = self.budget.deferred.get(group, [])

@@ -107,13 +107,9 @@ def run(args) -> None:
     model = load_model(args.model)
     probe, input_range = load_probe(model, args.probe, args.input_range)
     probe = config.check_probe(model, probe)
-    if args.layers:
-        layers = list(args.layers)
-    else:
-        chosen = config.default_layers(model)
-        layers = [c.path for c in chosen]
-        shown = "; ".join(f"{c.path} ({c.reason})" for c in chosen)
-        print(f"tb-netviz: --layers not given, showing {shown}")
+    layers = config.choose_layers(
+        model, args.layers or None, "tb-netviz: --layers not given"
+    )
     work = [
         loggers.ModelLogger(model),
         loggers.ProbeLogger(model, probe, input_range),

@@ -88,16 +88,22 @@ def is_chief(model: keras.Model) -> bool:
     return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
 
 
-def default_layers(model: keras.Model) -> list[default_layers_lib.Choice]:
-    """The layers shown when the user names none, each with its reason.
+def choose_layers(model: keras.Model, layers, said: str) -> list[str]:
+    """`layers` as a list, or the default layers, printed with their reasons.
 
-    See `methods/default_layers.py`: the stem's first non-linearity, a block
-    output in the middle, and the last feature map before the head.
+    The defaults (see `methods/default_layers.py`) are the stem's first
+    non-linearity, a block output in the middle, and the last feature map
+    before the head; `said` starts the printed line (who chose them).
 
     Raises:
       ValueError: the model has nothing to show (the message lists its layers).
     """
-    return default_layers_lib.choose(model)
+    if layers is not None:
+        return list(layers)
+    chosen = default_layers_lib.choose(model)
+    shown = "; ".join(f"{c.path} ({c.reason})" for c in chosen)
+    print(f"{said}, showing {shown}")
+    return [c.path for c in chosen]
 
 
 def check_freq(name: str, value: int, allow_zero: bool) -> int:
@@ -123,6 +129,17 @@ def infer_input_range(probe) -> tuple[float, float]:
         if a <= lo and hi <= b:
             return a, b
     return (lo, hi) if hi > lo else (lo - 1.0, lo + 1.0)
+
+
+def choose_input_range(probe, given, said: str | None) -> tuple[float, float]:
+    """`given` checked, or the range inferred from the probe (printed after
+    `said`, unless None)."""
+    if given is not None:
+        return check_input_range(given)
+    inferred = infer_input_range(probe)
+    if said is not None:
+        print(f"{said}, using {inferred} inferred from the probe")
+    return inferred
 
 
 def check_input_range(input_range) -> tuple[float, float]:
