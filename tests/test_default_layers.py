@@ -71,3 +71,11 @@ def test_mlp_gets_its_hidden_dense_layers_and_nothing_is_an_error():
     bare = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, name="out")])
     with pytest.raises(ValueError, match="no spatial or hidden dense layer.*out"):
         default_layers.choose(bare)
+
+
+def test_regularization_layer_is_the_first_nonlinearity_before_the_layer():
+    model = keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3))
+    reg = default_layers.regularization_layer
+    assert reg(model, "conv4_block1_out") == "conv1_relu"
+    assert reg(model, "conv1_relu") is None  # nothing non-linear before it
+    assert reg(model, "conv1_conv") is None

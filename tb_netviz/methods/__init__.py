@@ -3,6 +3,11 @@
 Each module computes one kind; none writes logs or changes the caller's model.
 """
 
+from tb_netviz.methods.accentuate import (
+    AccentuationResult,
+    Accentuator,
+    feature_accentuation,
+)
 from tb_netviz.methods.activations import layer_activations
 from tb_netviz.methods.ascent import (
     AscentResult,
@@ -22,6 +27,9 @@ from tb_netviz.methods.sanity import SanityResult, randomization_check
 from tb_netviz.methods.units import UnitHealth, UnitStats, unit_health
 
 __all__ = [
+    "AccentuationResult",
+    "Accentuator",
+    "feature_accentuation",
     "AscentResult",
     "FeatureVisualizer",
     "feature_visualization",

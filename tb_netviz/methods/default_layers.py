@@ -15,6 +15,10 @@ their batch norm, and never the classifier. For a network with spatial layers
    in the middle of the spatial layers.
 
 A network without spatial layers (an MLP) gets its hidden dense layers.
+
+Feature accentuation keeps an earlier layer's activations close to the
+image's; by default that layer is the first non-linearity before the
+accentuated layer (`regularization_layer`).
 """
 
 from __future__ import annotations
@@ -148,6 +152,18 @@ def choose(model: keras.Model, head_layers: int = 2) -> list[Choice]:
         picks.append(Choice(*middle))
     picks.append(Choice(last.path, last_reason))
     return list({c.path: c for c in picks}.values())
+
+
+def regularization_layer(model: keras.Model, layer: str) -> str | None:
+    """The first layer before `layer` (graph order, nested ones included) that
+    applies a non-linearity to a spatial output, as the stem is chosen; None
+    when no such layer comes before it."""
+    for entry in _entries(model):
+        if entry.path == layer:
+            break
+        if entry.rank >= 3 and _nonlinear(entry.layer):
+            return entry.path
+    return None
 
 
 def _producer(layer: keras.layers.Layer, by_layer: dict) -> _Entry | None:
