@@ -59,6 +59,7 @@ class NetVizCallback(keras.callbacks.Callback):
         deconv_channels: Sequence[int] | None = None,
         deconv_top_k: int = 4,
         deconv_method: str | Sequence[str] = ("deconvnet", "guided_backprop"),
+        accentuate: bool = False,
         input_range: tuple[float, float] | None = None,
         overhead_budget: float | None = 0.25,
         examples=None,
@@ -93,6 +94,9 @@ class NetVizCallback(keras.callbacks.Callback):
         deconv_layers, deconv_channels, deconv_top_k, deconv_method:
           `DeconvLogger`'s `layers` (default `layers`), `channels`, `top_k`
           and `methods` (default the two published ones; `"gradient"` too).
+        accentuate: with `deconv_freq`, also `accentuation/<layer>`: each
+          probe input changed to raise each of the same channels while an
+          earlier layer stays close (Hamblin et al. 2024; `DeconvLogger`).
         input_range: `(lo, hi)` of the model's inputs, to draw and bound
           pictures in input space; None infers it from the probe and prints it.
         overhead_budget: NetViz's time at most this share of the training time
@@ -111,8 +115,8 @@ class NetVizCallback(keras.callbacks.Callback):
           `deconv_freq` is on; N also every N epochs (a heavy kind); None: off.
 
         Raises:
-          ValueError: a frequency, cap or budget that is not valid, or a probe
-            that is a whole dataset.
+          ValueError: a frequency, cap or budget that is not valid, a probe
+            that is a whole dataset, or `accentuate` without `deconv_freq`.
         """
         super().__init__()
         self.log_dir = str(log_dir).rstrip("/")
@@ -168,7 +172,7 @@ class NetVizCallback(keras.callbacks.Callback):
             max_tile_size=config.check_freq("max_tile_size", max_tile_size, False),
             ascent=ascent if self.freqs["ascent"] else None,
             deconv=DeconvConfig(
-                deconv_layers, deconv_channels, deconv_top_k, deconv_method
+                deconv_layers, deconv_channels, deconv_top_k, deconv_method, accentuate
             ),
             deconv_on=bool(self.freqs["deconv"]),
             examples=examples_config if self.freqs["examples"] else None,

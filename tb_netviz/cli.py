@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         "--deconv", action="store_true", help="deconvnet and guided backprop too"
     )
     log.add_argument(
+        "--accentuate",
+        action="store_true",
+        help="feature accentuations of the probe too (Hamblin et al. 2024)",
+    )
+    log.add_argument(
         "--step", type=int, default=0, help="the step to record (default 0)"
     )
     log.add_argument(

@@ -119,6 +119,11 @@ def run(args) -> None:
         work.append(loggers.AscentLogger(model, layers, input_range=input_range))
     if args.deconv:
         work.append(loggers.DeconvLogger(model, probe, layers, input_range=input_range))
+    if args.accentuate:
+        accentuations = loggers.DeconvLogger(
+            model, probe, layers, methods="accentuation", input_range=input_range
+        )
+        work.append(accentuations)
     if args.examples:
         examples, _ = load_probe(model, args.examples, input_range, "examples")
         ranked = loggers.ExamplesLogger(

@@ -38,8 +38,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "probe": ("probe",),
     "activations": ("activations",),
     "ascent": ("ascent",),
-    # "gradient" is the plain gradient with the same seed, for contrast.
-    "deconv": ("deconvnet", "guided_backprop", "gradient"),
+    # "gradient" is the plain gradient with the same seed, for contrast;
+    # "accentuation" (Hamblin et al. 2024) changes the same probe inputs to
+    # raise the same channels, rows beside the reconstructions.
+    "deconv": ("deconvnet", "guided_backprop", "gradient", "accentuation"),
     # Each channel's top-k real examples (one streamed pass over held-out
     # examples), and every channel's health over the probe and the examples.
     "examples": ("exemplars",),

@@ -49,6 +49,7 @@ class DeconvConfig:
     channels: tuple[int, ...] | None
     top_k: int
     methods: str | tuple[str, ...]
+    accentuate: bool = False
 
     def __post_init__(self):
         """Checks the settings and freezes sequences as tuples (ValueError)."""
@@ -81,7 +82,8 @@ class Plan:
       max_channels, max_tile_size: activation caps.
       ascent, examples: a group's settings, or None when it is off.
       deconv: the deconvolution settings (also the sanity check's).
-      deconv_on: log deconvolutions.
+      deconv_on: log deconvolutions (and accentuations with
+        `deconv.accentuate`).
       unit_health: log `units/<layer>` with the activations (and examples).
       sanity: a sanity logger for the deconvolution layers and methods.
     """
@@ -94,6 +96,13 @@ class Plan:
     examples: ExamplesConfig | None
     unit_health: bool
     sanity: bool
+
+    def __post_init__(self):
+        """Raises `ValueError` for accentuations without deconvolutions."""
+        if self.deconv.accentuate and not self.deconv_on:
+            raise ValueError(
+                "accentuate=True logs with the deconvolutions: set deconv_freq too"
+            )
 
     def build(
         self, model: keras.Model, probe, layers: list[str], input_range
@@ -139,6 +148,7 @@ class Plan:
                 input_range=input_range,
             )
         d = self.deconv
+        chosen = (d.methods,) if isinstance(d.methods, str) else d.methods
         if self.deconv_on:
             built["deconv"] = loggers.DeconvLogger(
                 model,
@@ -146,11 +156,10 @@ class Plan:
                 d.layers or layers,
                 channels=d.channels,
                 top_k=d.top_k,
-                methods=d.methods,
+                methods=(*chosen, "accentuation") if d.accentuate else chosen,
                 input_range=input_range,
             )
         if self.sanity:
-            chosen = (d.methods,) if isinstance(d.methods, str) else d.methods
             built["sanity"] = loggers.SanityLogger(
                 model,
                 probe,

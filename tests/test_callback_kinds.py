@@ -107,6 +107,7 @@ def test_budget_writes_what_it_has_and_warns(tmp_path):
         ({"ascent_freq": 1, "ascent_layers": ["conv9"]}, "no layer 'conv9'"),
         ({"deconv_freq": 1, "deconv_layers": ["logits"]}, "no spatial structure"),
         ({"ascent_freq": -1}, "ascent_freq must be an integer >= 0"),
+        ({"accentuate": True}, "accentuate=True .* set deconv_freq too"),
     ],
 )
 def test_kind_configuration_errors(tmp_path, kwargs, message):
@@ -174,3 +175,29 @@ def test_feature_visualizations_are_checked_against_exemplars_and_a_second_seed(
         assert all(v is not None and -1 <= v <= 1 for v in checks["seed_ssim"])
         assert all(isinstance(v, bool) for v in checks["beats_exemplar"])
         assert checks["path_layers"][-1] == "conv2"
+
+
+def test_accentuations_ride_on_the_deconvolutions(tmp_path):
+    x, y = data()
+    cb = NetVizCallback(
+        str(tmp_path),
+        probe=x[:2],
+        layers=["conv2"],
+        activations_freq=2,
+        deconv_freq=2,
+        deconv_top_k=2,
+        deconv_method="guided_backprop",
+        accentuate=True,
+        sanity_freq=None,
+        overhead_budget=None,
+    )
+    compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
+    assert cb.failures == []
+    assert read_records(f"{tmp_path}/netviz") == {
+        "accentuation/conv2": [1],
+        "activations/conv2": [1],
+        "guided_backprop/conv2": [1],
+        "model/graph": [1],  # with the first step that logs anything
+        "probe/input": [1],
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["netviz"]

@@ -82,6 +82,19 @@ def test_npy_probe_and_chosen_layers(saved, tmp_path):
     ]
 
 
+def test_accentuations_of_the_probe(saved, tmp_path):
+    logdir = str(tmp_path / "accent")
+    args = ["log", str(saved / "model.keras"), "--probe", str(saved / "probe.npy")]
+    extra = ["--layers", "conv2", "--accentuate"]
+    assert cli.main([*args, "--logdir", logdir, *extra]) == 0
+    assert sorted(read_records(f"{logdir}/netviz")) == [
+        "accentuation/conv2",
+        "activations/conv2",
+        "model/graph",
+        "probe/input",
+    ]
+
+
 def test_examples_give_exemplars_and_unit_health(saved, tmp_path):
     logdir = str(tmp_path / "ex")
     args = ["log", str(saved / "model.keras"), "--probe", str(saved / "probe.npy")]

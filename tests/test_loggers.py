@@ -74,6 +74,12 @@ def test_list_valued_overrides_are_fine(tmp_path, capsys):
         ),
         (lambda m, x: ActivationsLogger(m, x, []), "name at least one layer"),
         (lambda m, x: DeconvLogger(m, x, ["logits"]), "no spatial structure"),
+        (
+            lambda m, x: DeconvLogger(
+                m, x, ["conv2"], methods="accentuation", input_range=(0.0, 0.5)
+            ),
+            r"outside input_range \(0.0, 0.5\)",
+        ),
     ],
 )
 def test_configuration_errors_at_construction(build, message):
@@ -108,3 +114,40 @@ def test_sequence_and_multi_input_probes_are_drawn(tmp_path):
             f"{PREFIX}/image", query_string={**query, "step": 0, "sample": 1}
         )
         assert tf.io.decode_png(png.data).shape[:2] == drawn
+
+
+def test_accentuations_beside_the_reconstructions(tmp_path):
+    model, (x, _) = small_cnn(), data(3)
+    logger = DeconvLogger(
+        model, x, ["conv2"], top_k=2, methods=("deconvnet", "accentuation")
+    )
+    with logs.event_writer(tmp_path / "r"):
+        assert logger.log(4)
+    assert read_records(str(tmp_path / "r")) == {
+        "deconvnet/conv2": [4],
+        "accentuation/conv2": [4],
+    }
+    client = make_client(str(tmp_path))[0]
+
+    def step(kind):
+        query = {"run": "r", "tag": f"{kind}/conv2"}
+        return client.get(f"{PREFIX}/steps", query_string=query).json["steps"][0]
+
+    deconv, accent = step("deconvnet"), step("accentuation")
+    info = accent["info"]
+    assert accent["samples"] == 3 and info["channels"] == deconv["info"]["channels"]
+    assert info["layout"]["cols"] == 3  # the input, then two accentuations
+    assert np.array(info["distance"]).shape == (3, 2)
+    rose = np.array(info["objective_end"]) > np.array(info["objective_start"])
+    assert rose.all() and not np.array(info["flags"]["dead"]).any()
+    assert info["settings"]["reg_layer"] == "conv1" and info["seconds"] > 0
+    png = client.get(
+        f"{PREFIX}/image",
+        query_string={"run": "r", "tag": "accentuation/conv2", "step": 4, "sample": 2},
+    )
+    assert tf.io.decode_png(png.data).shape == (16, 3 * 16 + 2 * 2, 3)
+    sequences = keras.Sequential([keras.Input((12, 3)), keras.layers.Conv1D(2, 3)])
+    with pytest.raises(ValueError, match="one image input"):
+        DeconvLogger(
+            sequences, np.zeros((2, 12, 3)), ["conv1d"], methods="accentuation"
+        )

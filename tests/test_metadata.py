@@ -50,7 +50,12 @@ def test_tags():
 def test_every_kind_belongs_to_one_group():
     kinds = [k for group in metadata.GROUPS.values() for k in group]
     assert sorted(kinds) == sorted(set(kinds)) == sorted(metadata.KINDS)
-    assert metadata.GROUPS["deconv"] == ("deconvnet", "guided_backprop", "gradient")
+    assert metadata.GROUPS["deconv"] == (
+        "deconvnet",
+        "guided_backprop",
+        "gradient",
+        "accentuation",
+    )
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,7 @@ class Accentuator:
         self, images, channels=None, top_k: int = DEFAULT_TOP_K, seed: int = 0
     ) -> AccentuationResult:
         """Returns an `AccentuationResult`; arguments as in `feature_accentuation`."""
-        x0 = self._check_images(images)
+        x0 = self.check_images(images)
         lo, hi = self._range
         unit = (x0 - lo) / (hi - lo)
         n = len(unit)
@@ -171,7 +171,9 @@ class Accentuator:
         layers_lib.check_channels(picked.ravel(), self.num_channels, self.layer)
         return picked
 
-    def _check_images(self, images) -> np.ndarray:
+    def check_images(self, images) -> np.ndarray:
+        """Returns images as float32 `(N, H, W, C)`; raises `ValueError` for
+        arrays that do not fit the model's input or lie outside the range."""
         x = np.asarray(images, np.float32)
         fits = x.ndim == 4 and all(
             want in (None, got) for want, got in zip(self._shape, x.shape[1:])
