@@ -17,6 +17,7 @@ const KIND_HINTS = {
   ascent: "Add ascent_freq=5 to NetVizCallback (feature visualization every 5 epochs).",
   deconvnet: "Add deconv_freq=5 to NetVizCallback (deconv_method chooses deconvnet and/or guided_backprop).",
   guided_backprop: "Add deconv_freq=5 to NetVizCallback (deconv_method chooses deconvnet and/or guided_backprop).",
+  accentuation: "Add deconv_freq=5 and accentuate=True to NetVizCallback (feature accentuation of the probe inputs).",
 };
 
 /** The panel when the logdir holds no NetViz data at all. */

@@ -10,7 +10,7 @@ export const DEFAULT_RUNS = 8;
 export const VIEWS = {
   activations: { label: "Activations", kinds: ["activations"] },
   ascent: { label: "Feature visualization", kinds: ["ascent"] },
-  deconv: { label: "Deconvnet / guided backprop", kinds: ["deconvnet", "guided_backprop", "gradient"] },
+  deconv: { label: "Deconvnet / guided backprop", kinds: ["deconvnet", "guided_backprop", "gradient", "accentuation"] },
   units: { label: "Units", kinds: ["units"] },
   model: { label: "Model", kinds: ["model"] },
 };
@@ -19,12 +19,14 @@ export const METHOD_LABELS = {
   deconvnet: "deconvnet",
   guided_backprop: "guided backprop",
   gradient: "gradient",
+  accentuation: "feature accentuation",
 };
 
 export const METHOD_CITATIONS = {
   deconvnet: "Zeiler & Fergus 2014",
   guided_backprop: "Springenberg et al. 2014",
   gradient: "plain gradient (Simonyan et al. 2014), the contrast",
+  accentuation: "Hamblin et al. 2024",
 };
 
 /** A fresh state; `step: null` means "follow the newest step". */

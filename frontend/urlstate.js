@@ -7,7 +7,7 @@ import { NORMALIZATIONS } from "./grid.js";
 import { VIEWS } from "./state.js";
 
 const ZOOM_VALUES = new Set(["auto", "1", "2", "3", "4", "6", "8", "12", "16"]);
-const METHODS = new Set(["deconvnet", "guided_backprop", "gradient"]);
+const METHODS = new Set(["deconvnet", "guided_backprop", "gradient", "accentuation"]);
 
 function intOrNull(text) {
   if (text === undefined || text === null || !/^-?\d+$/.test(String(text))) return null;
