@@ -109,9 +109,9 @@ class Accentuator:
     def _forward(self, unit: tf.Tensor, reg_only: bool = False):
         """Unit-range images -> (layer activations, R flattened), float32; with
         `reg_only`, R alone (the model runs only up to `reg_layer`)."""
-        lo, hi = self._range
-        model = self._reg_model if reg_only else self._features
-        out = model and layers_lib.call_features(model, lo + unit * (hi - lo))
+        (lo, hi), model = self._range, self._reg_model if reg_only else self._features
+        x = lo + unit * (hi - lo)
+        out = layers_lib.call_features(model, x) if model is not None else []
         reg = unit - 0.5 if self.reg_layer == INPUT else tf.cast(out[-1], tf.float32)
         reg = tf.reshape(reg, (tf.shape(reg)[0], -1))
         return reg if reg_only else (tf.cast(out[0], tf.float32), reg)
@@ -130,10 +130,8 @@ class Accentuator:
         self, images, channels=None, top_k: int = DEFAULT_TOP_K, seed: int = 0
     ) -> AccentuationResult:
         """Returns an `AccentuationResult`; arguments as in `feature_accentuation`."""
-        x0 = self.check_images(images)
-        lo, hi = self._range
-        unit = (x0 - lo) / (hi - lo)
-        n = len(unit)
+        x0, (lo, hi) = self.check_images(images), self._range
+        unit, n = (x0 - lo) / (hi - lo), len(x0)
         picked = self._pick(x0, channels, top_k)
         k = picked.shape[1]
         batch = np.repeat(unit, k, axis=0).astype(np.float32)
