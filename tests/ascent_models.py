@@ -101,15 +101,17 @@ def trained(kind: str) -> tuple[keras.Model, np.ndarray]:
     return model, x
 
 
-def at_bounds(images: np.ndarray, input_range=(0.0, 1.0)) -> float:
-    """Share of pixel values that quantize to a bound of the input range."""
+def at_bounds(images: np.ndarray, input_range=(0.0, 1.0)) -> tuple[float, float]:
+    """Shares of pixel values that quantize to the low and the high bound of
+    the input range (0 and 255 in the PNG)."""
     lo, hi = input_range
     eps = 0.5 / 255 * (hi - lo)
-    return float(((images <= lo + eps) | (images >= hi - eps)).mean())
+    return float((images <= lo + eps).mean()), float((images >= hi - eps).mean())
 
 
 def acceptance(model, data, layer: str, result) -> dict:
-    """Issue 10's figures for one layer: fractions over its live channels."""
+    """Issue 10's figures for one layer: fractions over its live channels, and
+    how far the pictures' share of pixels at each bound exceeds the data's."""
     chans = list(result.channels)
     seen = layer_activations(model, data, [layer])[layer].mean(axis=(1, 2))[:, chans]
     acts = layer_activations(model, result.images, [layer])[layer]
@@ -117,9 +119,11 @@ def acceptance(model, data, layer: str, result) -> dict:
     live = seen.max(axis=0) > 0
     own = np.diag(acts)
     others = np.where(np.eye(len(chans), dtype=bool), -np.inf, acts).max(axis=0)
+    (low, high), (data_low, data_high) = at_bounds(result.images), at_bounds(data)
     return {
         "live": int(live.sum()),
         "beats_data": float((own > seen.max(axis=0))[live].mean()),
         "beats_others": float((own > others)[live].mean()),
-        "excess_at_bounds": at_bounds(result.images) - at_bounds(data),
+        "excess_low": low - data_low,
+        "excess_high": high - data_high,
     }

@@ -192,8 +192,8 @@ def test_nonfinite_channels_are_flagged_with_a_warning(cnn):
         return tf.reduce_mean(a[..., 0], axis=[1, 2]) / tf.constant([1.0, 0.0])
 
     with pytest.warns(RuntimeWarning, match=r"NaN/Inf.*channel\(s\) \[4\]"):
-        result = feature_visualization_result(
-            cnn, "conv2", [3, 4], steps=4, objective=blows_up_on_image_1
+        result = feature_visualization_result(  # one start: image k is channel k
+            cnn, "conv2", [3, 4], steps=4, objective=blows_up_on_image_1, starts=1
         )
     assert result.nonfinite.tolist() == [False, True]
     start = feature_visualization_result(cnn, "conv2", [3, 4], steps=0)

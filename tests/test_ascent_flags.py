@@ -74,19 +74,13 @@ def test_a_channel_that_cannot_fire_is_flagged_dead():
 
 
 @pytest.mark.parametrize(
-    "size, depth, chosen",
-    [
-        (32, 1, "yosinski2015"),
-        (28, 3, "yosinski2015"),
-        (32, 4, "maco"),
-        (64, 1, "maco"),
-        (224, 20, "maco"),
-    ],
+    "size, chosen",
+    [(16, "bounded"), (28, "bounded"), (63, "bounded"), (64, "maco"), (224, "maco")],
 )
-def test_auto_rule_by_input_size_and_conv_depth(size, depth, chosen):
-    assert presets.choose("auto", size, size, 3, depth) == chosen
-    assert presets.choose("lucid", size, size, 3, depth) == "lucid"
-    assert repr(chosen) in presets.explain(size, size, 3, depth)
+def test_auto_rule_by_input_size(size, chosen):
+    assert presets.choose("auto", size, size) == chosen
+    assert presets.choose("lucid", size, size) == "lucid"
+    assert repr(chosen) in presets.explain(size, size, 3)
 
 
 def test_auto_prints_its_choice_once(capsys):

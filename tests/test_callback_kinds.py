@@ -45,7 +45,7 @@ def test_every_kind_on_its_own_frequency(tmp_path):
     ).json["steps"]
     info = steps[1]["info"]
     assert info["channels"] == [1, 3, 5]
-    assert info["seed"] == 0 and info["preset"] == "yosinski2015"  # auto, 16 px
+    assert info["seed"] == 0 and info["preset"] == "bounded"  # auto, 16 px
     assert info["steps_done"] == 8 and info["budget_exhausted"] is False
     assert len(info["objective"]) == 3
     assert info["layout"]["rows"] * info["layout"]["cols"] >= 3

@@ -40,7 +40,7 @@ def test_list_valued_overrides_are_fine(tmp_path, capsys):
         small_cnn(), ["conv2"], channels=2, steps=2, scales=[1.0, 1.1], angles=[0, 5]
     )
     assert (
-        "ascent preset 'auto' chose conv2: yosinski2015 for 16x16x3"
+        "ascent preset 'auto' chose bounded for 16x16x3"
         in capsys.readouterr().out
     )
     with logs.event_writer(tmp_path / "r"):
@@ -50,7 +50,7 @@ def test_list_valued_overrides_are_fine(tmp_path, capsys):
     (step,) = client.get(f"{PREFIX}/steps", query_string=query).json["steps"]
     assert step["info"]["settings"]["scales"] == [1.0, 1.1]
     assert (
-        step["info"]["channels"] == [0, 1] and step["info"]["preset"] == "yosinski2015"
+        step["info"]["channels"] == [0, 1] and step["info"]["preset"] == "bounded"
     )
 
 

@@ -27,6 +27,9 @@ _COLOR_SQRT = np.asarray(
 )
 _COLOR = _COLOR_SQRT / np.max(np.linalg.norm(_COLOR_SQRT, axis=0))
 _COLOR_INV = np.linalg.inv(_COLOR).astype(np.float32)
+# Without examples the ball's radius is a natural image's pixel standard
+# deviation around mid-grey (the same as MACO's 1/f spectrum without examples).
+DEFAULT_RADIUS = 0.2
 
 
 def _normal(shape, seeds: tf.Tensor) -> tf.Tensor:
@@ -41,34 +44,85 @@ class Pixel:
     """The image itself, in unit range, projected back into [0, 1] after each step.
 
     Parameters: float32 `(K, H, W, C)`. This is the parameterization of
-    Yosinski et al. 2015, DeepDream and tf-keras-vis.
+    Yosinski et al. 2015, DeepDream and tf-keras-vis. With a `radius`, each
+    image is also kept within a ball around the data's mean colour: its root
+    mean square deviation from `mean` is at most `radius` (see `data_ball`),
+    so a picture has no more contrast than the data have.
     """
 
     name = "pixel"
 
-    def __init__(self, height: int, width: int, channels: int, init_sd: float):
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        channels: int,
+        init_sd: float,
+        mean: np.ndarray | None = None,
+        radius: float | None = None,
+    ):
         self.shape = (height, width, channels)
         self.init_sd = init_sd
+        centre = np.full(channels, 0.5) if mean is None else np.asarray(mean)
+        self.mean = centre.astype(np.float32)
+        self.radius = radius
 
     def init(self, seeds: tf.Tensor, image: tf.Tensor | None) -> tf.Tensor:
-        """Returns parameters: `image` (unit range) or mid-grey plus N(0, sd) noise."""
+        """Returns parameters: `image` (unit range) or the mean colour plus N(0, sd) noise."""
         if image is not None:
             return tf.identity(image)
         noise = _normal(self.shape, seeds)
-        return tf.clip_by_value(0.5 + self.init_sd * noise, 0.0, 1.0)
+        return self.project(self.mean + self.init_sd * noise)
 
     def image(self, params: tf.Tensor) -> tf.Tensor:
         return params
 
     def project(self, params: tf.Tensor) -> tf.Tensor:
-        return tf.clip_by_value(params, 0.0, 1.0)
+        params = tf.clip_by_value(params, 0.0, 1.0)
+        if self.radius is None:
+            return params
+        # Into the box, then shrunk towards the mean colour into the ball: the
+        # box is convex and holds the mean, so the result is in both, and a
+        # pixel pushed past a bound comes back inside instead of piling up there.
+        d = params - self.mean
+        rms = tf.sqrt(tf.reduce_mean(tf.square(d), axis=(1, 2, 3), keepdims=True))
+        return self.mean + d * tf.minimum(1.0, self.radius / (rms + 1e-12))
 
     def decay(self, params: tf.Tensor, rate: float) -> tf.Tensor:
-        # Decay towards mid-grey, the unit-range stand-in for Yosinski's mean image.
-        return 0.5 + (1.0 - rate) * (params - 0.5)
+        # Decay towards the mean colour (Yosinski et al. decay towards the mean image).
+        return self.mean + (1.0 - rate) * (params - self.mean)
 
     def blur(self, params: tf.Tensor, sigma: float) -> tf.Tensor:
         return transforms.gaussian_blur(params, sigma)
+
+
+def data_ball(
+    examples: np.ndarray | None, channels: int, percentile: float
+) -> tuple[np.ndarray, float]:
+    """The mean colour and contrast radius of the data, for `Pixel`'s ball.
+
+    Args:
+      examples: float `(N, H, W, C)` in unit range (the probe inputs or a
+        sample of the training data); None: mid-grey and a radius of
+        `DEFAULT_RADIUS` (a natural image's pixel standard deviation).
+      channels: C, the images' colour channels.
+      percentile: which percentile of the examples' contrasts is the radius.
+
+    Returns:
+      `(mean, radius)`: float32 `(C,)`, the examples' mean colour, and the
+      `percentile`-th percentile over examples of each one's root mean square
+      deviation from that colour.
+    """
+    if examples is None or len(examples) == 0:
+        return np.full(channels, 0.5, np.float32), DEFAULT_RADIUS
+    x = np.nan_to_num(np.asarray(examples, np.float64), nan=0.5)
+    if x.ndim != 4 or x.shape[-1] != channels:
+        raise ValueError(
+            f"examples must be (N, H, W, {channels}) images, got {x.shape}"
+        )
+    mean = x.mean(axis=(0, 1, 2))
+    rms = np.sqrt(((x - mean) ** 2).mean(axis=(1, 2, 3)))
+    return mean.astype(np.float32), float(np.percentile(rms, percentile))
 
 
 class Fourier:
@@ -149,13 +203,18 @@ def make(
     decorrelate: bool,
     examples: np.ndarray | None = None,
     contrast: float = 1.0,
+    ball: float = 0.0,
 ) -> Pixel | Fourier | Maco:
     """Returns the parameterization called `name` ("pixel", "fourier" or "maco").
 
     `examples` (unit range, `(N, H', W', C)`) give MACO its magnitude
-    spectrum, multiplied by `contrast`.
+    spectrum, multiplied by `contrast`, and, when `ball` > 0, the pixel
+    parameterization its ball: the `ball`-th percentile of their contrasts.
     """
     if name == "pixel":
+        if ball > 0:
+            mean, radius = data_ball(examples, channels, ball)
+            return Pixel(height, width, channels, init_sd, mean, radius)
         return Pixel(height, width, channels, init_sd)
     if name == "fourier":
         return Fourier(height, width, channels, init_sd, decorrelate)

@@ -11,10 +11,9 @@ image, not scaled).
 a misspelt setting is an `AttributeError` where the settings are read (when a
 `FeatureVisualizer` is built), never a `KeyError` inside a trace.
 
-`"auto"` (the default everywhere) picks a recipe by the input size and the
-layer's depth (`choose`): "maco" for inputs of at least `SMALL_INPUT` pixels a
-side or layers at least `MACO_DEPTH` convolutions deep, "yosinski2015" below
-both.
+`"auto"` (the default everywhere) picks a recipe by the input size
+(`choose`): "maco" for inputs of at least `SMALL_INPUT` pixels a side,
+"bounded" below.
 
 The recipes themselves, and what each setting means, are in `recipes.py`.
 """
@@ -37,10 +36,11 @@ _CHOICES = dict(
 
 # Below this many pixels a side, Lucid's transforms and Fourier images lose to
 # plain pixel-space ascent: on the demo's 32x32 CNN, Lucid's images beat the
-# training images for 12% of conv1's channels, Yosinski et al.'s for 88%
-# (benchmarks/ascent_acceptance.py).
+# training images for 12% of conv1's channels, Yosinski et al.'s for 88%;
+# and "bounded" beats MACO at every depth of a 10-conv residual CNN on 32x32
+# inputs (benchmarks/ascent_readability.py). MACO is the recipe for deep
+# networks at ImageNet-like sizes, where pixel ascent turns into noise.
 SMALL_INPUT = 64
-MACO_DEPTH = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +77,9 @@ class Settings:
     facets: int
     diversity: float
     contrast: float
+    ball: float
+    relu_leak: float
+    starts: int
 
     def as_json(self) -> dict:
         """The settings as a JSON-able dict (tuples become lists)."""
@@ -86,28 +89,22 @@ class Settings:
         }
 
 
-def choose(
-    preset: str, height: int, width: int, channels: int = 3, depth: int = 1
-) -> str:
+def choose(preset: str, height: int, width: int) -> str:
     """The recipe a preset name stands for: `"auto"` by the rule below, else itself.
 
-    The "auto" rule (see `explain`): "maco" from `MACO_DEPTH` conv layers
-    deep or from `SMALL_INPUT` px a side, "yosinski2015" below both.
+    The "auto" rule: "maco" from `SMALL_INPUT` px a side, "bounded" below.
     """
     if preset != "auto":
         return preset
-    if depth >= MACO_DEPTH or min(height, width) >= SMALL_INPUT:
-        return "maco"
-    return "yosinski2015"
+    return "maco" if min(height, width) >= SMALL_INPUT else "bounded"
 
 
-def explain(height: int, width: int, channels: int, depth: int) -> str:
-    """One line: what "auto" chose for this input and layer depth, and why."""
-    chosen = choose("auto", height, width, channels, depth)
+def explain(height: int, width: int, channels: int) -> str:
+    """One line: what "auto" chose for this input size, and why."""
     return (
-        f"NetViz: ascent preset 'auto' chose {chosen!r} for {height}x{width}x"
-        f"{channels} inputs at conv depth {depth} (maco from {SMALL_INPUT} px a "
-        f"side or from conv depth {MACO_DEPTH}, yosinski2015 below both)"
+        f"NetViz: ascent preset 'auto' chose {choose('auto', height, width)!r} for "
+        f"{height}x{width}x{channels} inputs (maco from {SMALL_INPUT} px a side, "
+        "bounded below)"
     )
 
 
@@ -115,28 +112,21 @@ def explain_layers(visualizers: dict) -> str:
     """One line: what "auto" chose for each of `{layer: FeatureVisualizer}`."""
     first = next(iter(visualizers.values()))
     h, w = first.size
-    chosen = ", ".join(f"{layer}: {v.preset}" for layer, v in visualizers.items())
+    chosen = sorted({v.preset for v in visualizers.values()})
     return (
-        f"NetViz: ascent preset 'auto' chose {chosen} for {h}x{w}x"
-        f"{first.in_channels} inputs (maco from {SMALL_INPUT} px a side or from "
-        f"conv depth {MACO_DEPTH}, yosinski2015 below both)"
+        f"NetViz: ascent preset 'auto' chose {', '.join(chosen)} for {h}x{w}x"
+        f"{first.in_channels} inputs (maco from {SMALL_INPUT} px a side, "
+        "bounded below)"
     )
 
 
-def resolve(
-    preset: str,
-    overrides: dict,
-    height: int,
-    width: int,
-    channels: int = 3,
-    depth: int = 1,
-) -> Settings:
+def resolve(preset: str, overrides: dict, height: int, width: int) -> Settings:
     """Returns the effective settings of `preset` at `height` x `width`.
 
     Raises:
       ValueError: an unknown preset, an unknown setting name or a bad value.
     """
-    preset = choose(preset, height, width, channels, depth)
+    preset = choose(preset, height, width)
     if preset not in PRESETS:
         raise ValueError(
             f"unknown preset {preset!r}; choose one of "
@@ -163,19 +153,21 @@ def resolve(
     for key, choices in _CHOICES.items():
         if settings[key] not in choices:
             raise ValueError(f"{key} must be one of {choices}, got {settings[key]!r}")
-    for key in ("crops", "facets"):
+    for key in ("crops", "facets", "starts"):
         if int(settings[key]) != settings[key] or settings[key] < 1:
             raise ValueError(f"{key} must be an integer >= 1, got {settings[key]!r}")
+    if not 0.0 <= float(settings["ball"]) <= 100.0:
+        raise ValueError(f"ball is a percentile in [0, 100], got {settings['ball']!r}")
     if not 0.0 < float(settings["crop_min"]) <= 1.0:
         raise ValueError(f"crop_min must be in (0, 1], got {settings['crop_min']!r}")
-    for key in (*_SCALED_INTS, "blur_every", "steps", "crops", "facets"):
+    for key in (*_SCALED_INTS, "blur_every", "steps", "crops", "facets", "starts"):
         value = settings[key]
         if int(value) != value or value < 0:
             raise ValueError(f"{key} must be a non-negative integer, got {value!r}")
         settings[key] = int(value)
     for key in (
         *("lr", "init_sd", "l1", "l2", "tv", "decay", "blur_sigma"),
-        *("crop_min", "noise", "diversity", "contrast"),
+        *("crop_min", "noise", "diversity", "contrast", "ball", "relu_leak"),
     ):
         value = float(settings[key])
         if not math.isfinite(value) or value < 0:

@@ -28,6 +28,18 @@ Settings (all JSON-able through `Settings.as_json()`):
     `channel_slice.py`).
   recipe_size: the image size the recipe's pixel amounts are for.
   jit_compile: compile the optimization loop with XLA.
+  crops, crop_min, noise: MACO's views: crops per image and step, their
+    smallest side fraction, additive noise.
+  facets, diversity: images per channel and the weight of the Gram-matrix
+    penalty that pushes them apart.
+  contrast: a gain on MACO's magnitude spectrum.
+  ball: for the pixel parameterization, keep each image's root mean square
+    deviation from the data's mean colour at most this percentile of the
+    examples' own (0: off; see `param.data_ball`).
+  relu_leak: with `redirect_relu`, the share of the raising gradient that
+    always passes at negative inputs (0: Lucid's, only while all are dead).
+  starts: images optimized per channel from different random starts; the
+    one with the highest objective is kept.
 """
 
 from __future__ import annotations
@@ -63,6 +75,9 @@ _COMMON = dict(
     facets=1,
     diversity=0.0,
     contrast=1.0,
+    ball=0.0,
+    relu_leak=0.0,
+    starts=1,
 )
 
 PRESETS: dict[str, dict] = {
@@ -132,6 +147,30 @@ PRESETS: dict[str, dict] = {
         fill="wrap",
         objective="deepdream",
         recipe_size=1024,
+    ),
+    # tb_netviz's recipe for small inputs (the "auto" default below 64 px),
+    # Yosinski et al.'s pixel-space ascent with three changes, each measured
+    # by benchmarks/ascent_readability.py (issue 10): the picture's contrast
+    # is bounded by the data's (a ball of the 95th percentile of the
+    # examples' RMS contrast around their mean colour), so a picture beats
+    # real images by arrangement, not by saturating; the target ReLU leaks
+    # 0.2 of the raising gradient where it is off, so a channel mean keeps
+    # rising past the first positions that switch on; the better of 2 random
+    # starts is kept.
+    "bounded": dict(
+        _COMMON,
+        steps=200,
+        param="pixel",
+        init_sd=0.1,
+        optimizer="normalized_sgd",
+        lr=0.01,
+        decay=1e-4,
+        blur_sigma=1.0,
+        blur_every=4,
+        recipe_size=227,
+        ball=95.0,
+        relu_leak=0.2,
+        starts=2,
     ),
     # Fel et al., "Unlocking Feature Visualization for Deeper Networks with
     # MAgnitude Constrained Optimization" (MACO), NeurIPS 2023: only the

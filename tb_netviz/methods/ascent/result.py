@@ -45,3 +45,22 @@ class AscentResult:
     start_objective: np.ndarray | None = None
     gradient: np.ndarray | None = None
     facets: np.ndarray | None = None
+
+
+def best_starts(
+    objective: np.ndarray, nonfinite: np.ndarray, k: int, starts: int, facets: int
+) -> np.ndarray:
+    """Indices of the images to keep: for each of `k` channels, the facets of
+    its start with the highest mean objective (finite runs first).
+
+    Args:
+      objective, nonfinite: float32 and bool `(k * starts * facets,)`, the
+        images of channel i's start j at `(i * starts + j) * facets + ...`.
+
+    Returns:
+      int `(k * facets,)`: channel by channel, the chosen start's facets.
+    """
+    score = np.where(nonfinite, -np.inf, np.nan_to_num(objective, nan=-np.inf))
+    best = score.reshape(k, starts, facets).mean(axis=2).argmax(axis=1)
+    first = (np.arange(k) * starts + best) * facets
+    return (first[:, None] + np.arange(facets)[None]).reshape(-1)

@@ -55,40 +55,6 @@ def output_shape(model: keras.Model, path: str) -> tuple:
     return shape
 
 
-_CONV = (
-    keras.layers.Conv1D,
-    keras.layers.Conv2D,
-    keras.layers.Conv3D,
-    keras.layers.DepthwiseConv2D,
-    keras.layers.SeparableConv2D,
-    keras.layers.Conv2DTranspose,
-)
-
-
-def depth(model: keras.Model, path: str) -> int:
-    """The layer's depth: how many conv layers come before it or are it, in the
-    model's (topological) layer order, nested models flattened; at least 1."""
-    head, _, rest = path.partition("/")
-    target = layers_lib.get_layer(model, head)
-    count = 0
-
-    def walk(m) -> bool:
-        nonlocal count
-        for layer in m.layers:
-            if layer is target:
-                return True
-            if isinstance(layer, keras.Model):
-                walk(layer)
-            elif isinstance(layer, _CONV):
-                count += 1
-        return False
-
-    walk(model)
-    if rest:
-        return max(1, count + depth(target, rest))
-    return max(1, count + isinstance(target, _CONV))
-
-
 def default_objective(model: keras.Model, path: str) -> str:
     """ "channel" for conv layers; "logit" for softmax layers, else "unit", for Dense."""
     if len(output_shape(model, path)) > 2:
@@ -176,22 +142,33 @@ def _symbolic_preactivation(model: keras.Model, path: str, twins: _Twins):
     return inner(layers_lib.unwrap(list(node.input_tensors)))
 
 
-@tf.custom_gradient
-def redirected_relu(z: tf.Tensor):
-    """ReLU whose gradient, for an image where it would be zero everywhere, still
-    passes the part that raises negative inputs (Lucid's redirected ReLU), so a
-    channel that starts dead can come alive. The value is exactly `relu(z)`."""
+def redirected_relu(z: tf.Tensor, leak: float = 0.0) -> tf.Tensor:
+    """`relu(z)` with a gradient that lets a dead channel come alive.
 
-    def grad(dy):
-        axes = list(range(1, z.shape.rank))
-        relu_grad = tf.where(z < 0, 0.0, dy)
-        # Ascent: dy < 0 at a negative input would push it further down.
-        redirected = tf.where((z < 0) & (dy < 0), 0.0, dy)
-        alive = tf.reduce_any(tf.not_equal(relu_grad, 0.0), axis=axes)
-        alive = tf.reshape(alive, [-1] + [1] * len(axes))
-        return tf.where(alive, relu_grad, redirected)
+    leak 0: Lucid's redirected ReLU: for an image where the ReLU's gradient
+    would be zero everywhere, the part that raises negative inputs passes.
+    leak > 0: at every negative input, `leak` times the part that raises it
+    always passes, so positions where the channel is off keep being pulled
+    on, not only while it is dead everywhere (without it, ascent of a channel
+    mean stalls once a few positions are on). The value is exactly `relu(z)`.
+    """
 
-    return tf.nn.relu(z), grad
+    @tf.custom_gradient
+    def relu(z):
+        def grad(dy):
+            # Ascent: dy < 0 at a negative input would push it further down.
+            raising = tf.where((z < 0) & (dy < 0), 0.0, dy)
+            relu_grad = tf.where(z < 0, 0.0, dy)
+            if leak > 0:
+                return tf.where(z < 0, leak * raising, dy)
+            axes = list(range(1, z.shape.rank))
+            alive = tf.reduce_any(tf.not_equal(relu_grad, 0.0), axis=axes)
+            alive = tf.reshape(alive, [-1] + [1] * len(axes))
+            return tf.where(alive, relu_grad, raising)
+
+        return tf.nn.relu(z), grad
+
+    return relu(z)
 
 
 class _LayerInput(_Twins):
@@ -206,18 +183,23 @@ class Target:
 
     Modes: "output" (the layer's output), "preactivation" (its input to the
     activation, e.g. logits before softmax), "redirected_relu" (the output of
-    a ReLU layer, with `redirected_relu`'s gradient). With `sliced`, the model
-    runs up to the layer's input and only the requested channels of the layer
-    are computed (see `channel_slice.py`).
+    a ReLU layer, with `redirected_relu`'s gradient, leaking `leak`). With
+    `sliced`, the model runs up to the layer's input and only the requested
+    channels of the layer are computed (see `channel_slice.py`).
     """
 
     def __init__(
-        self, model: keras.Model, path: str, mode: str = "output", sliced: bool = False
+        self,
+        model: keras.Model,
+        path: str,
+        mode: str = "output",
+        sliced: bool = False,
+        leak: float = 0.0,
     ):
         layers_lib.check_backend()
         layers_lib.check_graph(model)
         self.layer = layers_lib.get_layer(model, path)  # unknown: lists names
-        self.mode, self.sliced = mode, sliced
+        self.mode, self.sliced, self.leak = mode, sliced, float(leak)
         twins = _LayerInput() if sliced else _Twins()
         with layers_lib.outbound_nodes_kept(model):
             if mode == "output" and not sliced:
@@ -259,7 +241,9 @@ class Target:
             if self.mode == "output":
                 out = self.layer.activation(out)
         out = tf.cast(out, tf.float32)
-        return (redirected_relu(out) if self.mode == "redirected_relu" else out), labels
+        if self.mode == "redirected_relu":
+            out = redirected_relu(out, self.leak)
+        return out, labels
 
     def refresh(self) -> None:
         """Copies the caller's current weights into the linear twins, if any."""

@@ -23,7 +23,7 @@ from tb_netviz.methods.ascent import (
 )
 from tb_netviz.methods.ascent import objectives as objectives_lib
 from tb_netviz.methods.ascent import param as param_lib
-from tb_netviz.methods.ascent.result import AscentResult
+from tb_netviz.methods.ascent.result import AscentResult, best_starts
 
 _SAID: set[str] = set()
 
@@ -61,16 +61,15 @@ class FeatureVisualizer:
         self.input_range = (lo, hi)
         h, w, c = targets.input_shape(model, size)
         if h is None or w is None:  # the model takes any size: use the recipe's
-            named = presets.choose(preset, 128, 128, c, 1)
+            named = presets.choose(preset, 128, 128)
             base = presets.PRESETS.get(named, {}).get("recipe_size", 128)
             h, w = h or base, w or base
         shape = targets.output_shape(model, layer)
         self.layer, self.n_channels, self.size = layer, shape[-1], (h, w)
         self.in_channels = c
-        depth = targets.depth(model, layer)
-        s = presets.resolve(preset, overrides, h, w, c, depth)
+        s = presets.resolve(preset, overrides, h, w)
         if verbose and preset == "auto":
-            line = presets.explain(h, w, c, depth)
+            line = presets.explain(h, w, c)
             if line not in _SAID:  # once per process for each choice
                 _SAID.add(line)
                 print(line)
@@ -94,7 +93,7 @@ class FeatureVisualizer:
             and self.objective.own_channel
             and channel_slice.supports(targets.layers_lib.get_layer(model, layer))
         )
-        self._target = targets.Target(model, layer, mode, sliced)
+        self._target = targets.Target(model, layer, mode, sliced, s.relu_leak)
         self._dtype = model.inputs[0].dtype
         unit = None
         if examples is not None:
@@ -108,6 +107,7 @@ class FeatureVisualizer:
             decorrelate=s.decorrelate,
             examples=unit,
             contrast=s.contrast,
+            ball=s.ball,
         )
         self._transform = transforms.TransformConfig(
             pad=s.pad,
@@ -122,7 +122,11 @@ class FeatureVisualizer:
         # channel-free labels are 0..K-1.
         self._rows = max(self.n_channels, 256)
         step = optimize.make_step(
-            s, self._param, self._transform, self._objective, self._rows * s.facets
+            s,
+            self._param,
+            self._transform,
+            self._objective,
+            self._rows * s.facets * s.starts,
         )
         self._loop = tf.function(optimize.make_loop(step), jit_compile=jit)
         self._eval = tf.function(self._evaluate, jit_compile=jit)
@@ -194,18 +198,18 @@ class FeatureVisualizer:
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
         labels = self._labels(channels, init_image)
-        f = self.facets
-        k = len(labels) * f
-        # Facets of one channel are consecutive images of the batch.
-        label_t = tf.constant(np.repeat(labels, f), tf.int32)
-        keys = np.repeat(labels, f) + self._rows * np.tile(np.arange(f), len(labels))
+        f, n = self.facets, self.facets * self.settings.starts
+        k = len(labels) * n
+        # A channel's images are consecutive: its starts, each its facets.
+        label_t = tf.constant(np.repeat(labels, n), tf.int32)
+        keys = np.repeat(labels, n) + self._rows * np.tile(np.arange(n), len(labels))
         key_t = tf.constant(keys, tf.int32)
         seed_t = tf.constant(int(seed), tf.int64)
         # Initial noise is keyed by (seed, -1 - key), step draws by (seed, step).
         seeds = tf.stack([tf.fill([k], seed_t), -1 - tf.cast(key_t, tf.int64)], 1)
         init = self._unit_init(init_image, len(labels))
-        if init is not None and f > 1:
-            init = tf.repeat(init, f, axis=0)
+        if init is not None and n > 1:
+            init = tf.repeat(init, n, axis=0)
         params = self._init(seeds, init)
         zeros = tf.zeros_like(params)
         self._target.refresh()
@@ -218,8 +222,15 @@ class FeatureVisualizer:
         images, objective = self._eval(state[0], label_t)
         objective = objective.numpy().astype(np.float32)
         nonfinite = state[3].numpy() | ~np.isfinite(objective)
+        keep = best_starts(objective, nonfinite, len(labels), self.settings.starts, f)
+        images, objective, nonfinite = (
+            images.numpy()[keep],
+            objective[keep],
+            nonfinite[keep],
+        )
+        start_objective = start_objective[keep]
         bad_channels = [int(c) for c, b in zip(np.repeat(labels, f), nonfinite) if b]
-        acc = state[4].numpy().astype(np.float64)
+        acc = state[4].numpy().astype(np.float64)[keep]
         gradient = acc.sum(axis=(1, 2))
         uniform = np.full(acc.shape[1:], 1.0 / acc[0].size)
         alpha = np.where(
@@ -237,7 +248,7 @@ class FeatureVisualizer:
                 stacklevel=3,
             )
         lo, hi = self.input_range
-        images = lo + (hi - lo) * np.nan_to_num(images.numpy(), nan=0.5)
+        images = lo + (hi - lo) * np.nan_to_num(images, nan=0.5)
         images = images.astype(np.float32)
         facets = None
         if f > 1:
