@@ -11,8 +11,11 @@ training image ("beats data") and more than the other channels' pictures do
 range exceeds the training images' own share at that bound ("excess low",
 "excess high", target <= 0.10 each).
 
+`--preset all` runs every preset the same way (deepdream, which needs a
+starting image, is left out) and ends with one summary line per preset.
+
 Usage:
-    python benchmarks/ascent_readability.py [--steps N] [--out FILE]
+    python benchmarks/ascent_readability.py [--preset auto|all|NAME] [--steps N] [--out FILE]
 """
 
 from __future__ import annotations
@@ -27,10 +30,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 
 import common
-import numpy as np
 from ascent_models import acceptance, trained
 
-from tb_netviz.methods.ascent import FeatureVisualizer
+from tb_netviz.methods.ascent import FeatureVisualizer, presets
+
+CRITERIA = (
+    ("beats data", lambda r: r["beats_data"] >= 0.9),
+    ("beats others", lambda r: r["beats_others"] >= 0.9),
+    ("excess low", lambda r: r["excess_low"] <= 0.10),
+    ("excess high", lambda r: r["excess_high"] <= 0.10),
+)
 
 LAYERS = {
     "demo": ["conv1", "conv2"],
@@ -39,28 +48,25 @@ LAYERS = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=None, help="default: the recipe's")
-    parser.add_argument(
-        "--out", default=os.path.join(common.RESULTS, "ascent_readability.json")
-    )
-    args = parser.parse_args()
+def measure(preset: str, steps: int | None) -> list[dict]:
+    """Runs `preset` on every layer of `LAYERS`; prints and returns one row each."""
     rows = []
     for kind, layers in LAYERS.items():
         model, x = trained(kind)
         for layer in layers:
             start = time.perf_counter()
-            vis = FeatureVisualizer(model, layer, examples=x[:64], verbose=False)
-            result = vis(list(range(vis.n_channels)), steps=args.steps, seed=0)
-            figures = acceptance(model, x, layer, result)
+            vis = FeatureVisualizer(
+                model, layer, preset=preset, examples=x[:64], verbose=False
+            )
+            result = vis(list(range(vis.n_channels)), steps=steps, seed=0)
             rows.append(
                 {
+                    "requested": preset,
                     "model": kind,
                     "layer": layer,
                     "preset": result.settings["preset"],
                     "steps": result.steps_done,
-                    **figures,
+                    **acceptance(model, x, layer, result),
                     "seconds": time.perf_counter() - start,
                 }
             )
@@ -72,6 +78,31 @@ def main() -> None:
                 f"{r['seconds']:.1f} s",
                 flush=True,
             )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=None, help="default: the recipe's")
+    parser.add_argument("--preset", default="auto", help="auto (default), all, or one")
+    parser.add_argument(
+        "--out", default=os.path.join(common.RESULTS, "ascent_readability.json")
+    )
+    args = parser.parse_args()
+    names = [args.preset]
+    if args.preset == "all":
+        names = ["auto", *sorted(set(presets.PRESETS) - {"deepdream"})]
+    rows = []
+    for name in names:
+        rows += measure(name, args.steps)
+    if len(names) > 1:
+        print("\nlayers meeting each criterion (of 9):")
+        for name in names:
+            mine = [r for r in rows if r["requested"] == name]
+            met = "  ".join(
+                f"{label} {sum(map(test, mine))}" for label, test in CRITERIA
+            )
+            print(f"{name:13s} {met}")
     with open(args.out, "w") as f:
         json.dump(rows, f, indent=1)
     print("wrote", args.out)

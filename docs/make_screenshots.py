@@ -41,6 +41,11 @@ SCENES = {
         None,
         None,
     ),
+    "accentuation": (
+        "p.netviz.view=deconv&p.netviz.layer=conv2&p.netviz.method=accentuation",
+        None,
+        None,
+    ),
     "model": ("p.netviz.view=model&p.netviz.layer=conv2", None, ".nv-map"),
     "units": ("p.netviz.view=units&p.netviz.layer=conv1", None, ".nv-units-heat"),
     "sanity": (

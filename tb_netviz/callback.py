@@ -104,7 +104,9 @@ class NetVizCallback(keras.callbacks.Callback):
           it is deferred to the next epoch where it fits (its first due step
           and the final epoch always run). None turns the budget off.
         examples: held-out inputs (an array or a `tf.data.Dataset`, streamed)
-          for each channel's top-k real examples and unit health; None: off.
+          for each channel's top-k real examples and unit health (an array's
+          first 256 also give feature visualization the data's spectrum and
+          contrast, else the probe does); None: off.
         examples_freq, examples_top_k, examples_layers: how often (0: off; a
           heavy kind), `ExamplesLogger`'s `top_k` and `layers` (default
           `layers`).

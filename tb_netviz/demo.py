@@ -124,6 +124,7 @@ def run_all(
                 ascent_steps=ascent_steps,
                 deconv_freq=1,
                 deconv_layers=["conv1", "conv2"],
+                accentuate=True,
                 input_range=(0.0, 1.0),
                 examples=held_out,
                 examples_top_k=9,

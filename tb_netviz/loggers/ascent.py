@@ -56,8 +56,10 @@ class AscentLogger(Logger):
           warning. None: no limit.
         input_range: `(lo, hi)` of the model's inputs.
         seed: seeds the optimization (the same at every step).
-        examples: images `(N, H, W, C)` in `input_range` (the probe): MACO
-          takes its magnitude spectrum from them (None: a 1/f spectrum).
+        examples: images `(N, H, W, C)` in `input_range` (the probe, or a
+          sample of held-out data): MACO takes its magnitude spectrum from
+          them, "bounded" its mean colour and contrast bound (None: a 1/f
+          spectrum; mid-grey and a contrast of 0.2).
         facets: images per channel (> 1: made different from each other by a
           Gram-matrix penalty, Olah et al. 2017, logged as a facets grid).
         seeds: 2 also optimizes with the next seed, for the seed-stability
