@@ -8,6 +8,7 @@ different crop counts compare by their cost per crop evaluation.
 
 Usage:
     python benchmarks/bench_maco.py [--layer conv2] [--channels 16] [--steps 64]
+        [--repeats 7] [--presets maco,yosinski2015,lucid,distill2017]
 """
 
 from __future__ import annotations
@@ -25,17 +26,21 @@ from tb_netviz import demo
 from tb_netviz.methods.ascent import FeatureVisualizer
 
 
-def _best(fn, repeats: int = 3) -> float:
-    times = []
+def _best(fns: dict, repeats: int) -> dict:
+    """Best seconds of each callable; rounds interleave them, so load that
+    comes and goes (a shared machine) hits the step and its floor alike."""
+    best = {name: float("inf") for name in fns}
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+    return best
 
 
-def floor_per_step(vis: FeatureVisualizer, k: int, views: int, steps: int) -> float:
-    """Seconds of one forward+backward of k*views images of the model's size."""
+def floor_run(vis: FeatureVisualizer, k: int, views: int, steps: int):
+    """A traced callable: `steps` forward+backward passes of k*views images of
+    the model's size."""
     h, w = vis.size
     x = tf.random.uniform((k * views, h, w, vis.in_channels))
     labels = tf.constant(np.arange(k), tf.int32)
@@ -53,7 +58,7 @@ def floor_per_step(vis: FeatureVisualizer, k: int, views: int, steps: int) -> fl
         return tf.while_loop(lambda i, _: i < steps, body, (0, 0.0))[1]
 
     run()
-    return _best(lambda: run().numpy()) / steps
+    return lambda: run().numpy()
 
 
 def main() -> None:
@@ -61,20 +66,28 @@ def main() -> None:
     parser.add_argument("--layer", default="conv2")
     parser.add_argument("--channels", type=int, default=16)
     parser.add_argument("--steps", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--presets", default="maco,yosinski2015,lucid,distill2017")
     args = parser.parse_args()
     model = demo.make_model(0)
     x = demo.make_data(64, 0)[0]
     chans = list(range(args.channels))
     print(f"demo CNN, layer {args.layer}, {args.channels} channels, {args.steps} steps")
     print("preset        crops  ms/step  floor ms/step  ratio  us/crop-eval")
-    for name in ["maco", "yosinski2015", "lucid", "distill2017"]:
+    for name in args.presets.split(","):
         vis = FeatureVisualizer(
             model, args.layer, preset=name, examples=x, verbose=False
         )
         vis(chans, steps=2)  # trace
-        per_step = _best(lambda v=vis: v(chans, steps=args.steps)) / args.steps
         views = vis.settings.crops
-        floor = floor_per_step(vis, len(chans), views, args.steps)
+        best = _best(
+            {
+                "step": lambda v=vis: v(chans, steps=args.steps),
+                "floor": floor_run(vis, len(chans), views, args.steps),
+            },
+            args.repeats,
+        )
+        per_step, floor = best["step"] / args.steps, best["floor"] / args.steps
         per_crop = per_step / (len(chans) * views) * 1e6
         print(
             f"{name:13s} {views:5d}  {per_step * 1e3:7.2f}  {floor * 1e3:13.2f}"

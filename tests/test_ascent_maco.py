@@ -10,7 +10,7 @@ import tensorflow as tf
 from ascent_models import strokes
 
 from tb_netviz.methods import feature_visualization_result
-from tb_netviz.methods.ascent import FeatureVisualizer, maco, optimize
+from tb_netviz.methods.ascent import FeatureVisualizer, maco, optimize, transforms
 
 
 def _cnn(h: int, w: int, c: int) -> keras.Model:
@@ -99,3 +99,62 @@ def test_facets_differ_and_the_penalty_makes_them_differ_more(gray):
     sim_diverse = optimize.gram_similarity(acts(diverse.facets), 3).numpy().mean()
     assert sim_diverse < sim_plain, (sim_plain, sim_diverse)
     assert not np.allclose(diverse.facets[:, 0], diverse.facets[:, 1])
+
+
+def _crop_reference(images, frac, offset):
+    """Loops over pixels: the window [offset, offset + frac * size) resized
+    bilinearly, pixel centres at integers, reflecting without the edge."""
+    b, h, w, c = images.shape
+    v = frac.shape[1]
+
+    def reflect(i, n):
+        return -i if i < 0 else (2 * (n - 1) - i if i > n - 1 else i)
+
+    out = np.zeros((b * v, h, w, c))
+    for i in range(b):
+        for j in range(v):
+            sy = frac[i, j] * (np.arange(h) + 0.5) + offset[i, j, 0] - 0.5
+            sx = frac[i, j] * (np.arange(w) + 0.5) + offset[i, j, 1] - 0.5
+            for qy, y in enumerate(sy):
+                for qx, x in enumerate(sx):
+                    y0, x0 = int(np.floor(y)), int(np.floor(x))
+                    for dy, wy in ((0, 1 - (y - y0)), (1, y - y0)):
+                        for dx, wx in ((0, 1 - (x - x0)), (1, x - x0)):
+                            pixel = images[i, reflect(y0 + dy, h), reflect(x0 + dx, w)]
+                            out[i * v + j, qy, qx] += wy * wx * pixel
+    return out
+
+
+def test_crops_cover_their_window_as_a_numpy_reference_does():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(2, 7, 9, 2)).astype(np.float32)
+    # Corners, a full window, and windows touching each border.
+    frac = np.array([[0.6, 1.0, 0.75], [0.8, 0.6, 0.9]], np.float32)
+    size = np.array([7, 9], np.float32)
+    corner = np.array([[[0, 0], [0, 0], [1, 1]], [[1, 0], [0.3, 0.9], [0.5, 0.5]]])
+    offset = (corner * (1 - frac[..., None]) * size).astype(np.float32)
+    got = transforms.crop_resize(images, frac, offset).numpy()
+    np.testing.assert_allclose(got, _crop_reference(images, frac, offset), atol=1e-6)
+    np.testing.assert_allclose(got[1], images[0], atol=1e-6)  # the full window
+    # On a ramp of column indices, output column q lands on the window's
+    # q-th pixel centre: offset + frac (q + 1/2) - 1/2, inside the image.
+    ramp = np.broadcast_to(np.arange(9, dtype=np.float32)[:, None], (1, 7, 9, 1))
+    f, o = np.float32([[0.6]]), np.float32([[[2.0, 3.0]]])
+    want = 3.0 + 0.6 * (np.arange(9) + 0.5) - 0.5
+    np.testing.assert_allclose(
+        transforms.crop_resize(ramp, f, o)[0, 3, :, 0], want, atol=1e-5
+    )
+
+
+def test_maco_crops_equal_the_general_sampler():
+    # The separable crops are the same map as `sample` with A = frac I.
+    rng = np.random.default_rng(1)
+    images = rng.uniform(size=(3, 16, 20, 3)).astype(np.float32)
+    u = rng.uniform(size=(3, 4, 3)).astype(np.float32)
+    got = optimize._crop_resize(images, u, 0.6).numpy()
+    flat = u.reshape(12, 3)
+    frac = 0.6 + 0.4 * flat[:, 0]
+    a = frac[:, None, None] * np.eye(2, dtype=np.float32)
+    b = flat[:, 1:] * (1 - frac[:, None]) * np.float32([16, 20])
+    want = transforms.sample(np.repeat(images, 4, axis=0), a, b, "reflect").numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)

@@ -33,14 +33,25 @@ def _crop_resize(images: tf.Tensor, u: tf.Tensor, crop_min: float) -> tf.Tensor:
     """MACO's random crops: a square-ish window of side fraction s ~ U[crop_min, 1]
     at a uniform position, resized back to the full size (bilinear).
 
-    `u` is float32 `(N, 3)` uniform draws; `images` `(N, H, W, C)`.
+    `u` is float32 `(B, V, 3)` uniform draws, V crops of each of the images
+    `(B, H, W, C)`; returns `(B * V, H, W, C)`, the crops of image b at rows
+    `b * V .. b * V + V - 1`.
     """
     _, h, w, _ = images.shape
-    frac = crop_min + (1.0 - crop_min) * u[:, 0]
+    frac = crop_min + (1.0 - crop_min) * u[..., 0]
     size = tf.constant([h, w], tf.float32)
-    a = frac[:, None, None] * tf.eye(2)[None]
-    b = u[:, 1:3] * (1.0 - frac[:, None]) * size
-    return transforms.sample(images, a, b, "reflect")
+    offset = u[..., 1:3] * (1.0 - frac[..., None]) * size
+    return transforms.crop_resize(images, frac, offset)
+
+
+def _rows(ok: tf.Tensor, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+    """Row k of `x` where `ok[k]`, else of `y`; `ok` bool `(K,)`.
+
+    The rank-1 `Select` copies whole rows; `tf.where` with a broadcast
+    `(K, 1, 1, 1)` mask takes the general broadcasting path, several times
+    slower on CPU, and there are five per step.
+    """
+    return tf.raw_ops.Select(condition=ok, x=x, y=y)
 
 
 def gram_similarity(acts: tf.Tensor, facets: int, views: int = 1) -> tf.Tensor:
@@ -102,20 +113,26 @@ def make_step(
 
     def views(images, u, index, seed):
         k = images.shape[0]
-        x = tf.repeat(images, n_crop, axis=0) if n_crop > 1 else images
-        u = tf.reshape(u, (k * n_crop, per_crop))
-        x = transforms.random_transform(x, u[:, : transforms.N_RANDOM], transform)
+        u = tf.reshape(u, (k, n_crop, per_crop))
+        x, per_image = images, n_crop
+        if not transform.identity:  # the chain transforms each crop's own copy
+            x = tf.repeat(images, n_crop, axis=0) if n_crop > 1 else images
+            draws = tf.reshape(u[..., : transforms.N_RANDOM], (k * n_crop, -1))
+            x = transforms.random_transform(x, draws, transform)
+            per_image = 1
         if s.crop_min < 1.0:
-            x = _crop_resize(x, u[:, transforms.N_RANDOM :], s.crop_min)
+            u = tf.reshape(u[..., transforms.N_RANDOM :], (x.shape[0], per_image, 3))
+            x = _crop_resize(x, u, s.crop_min)
+        elif per_image > 1:
+            x = tf.repeat(x, per_image, axis=0)
         if s.noise > 0:
             # One noise field per crop slot and step, shared by all images:
             # an image's draws do not depend on the rest of the batch.
+            shape = (n_crop, *images.shape[1:])
             noise = tf.random.stateless_normal(
-                (1, n_crop, *images.shape[1:]),
-                seed=tf.stack([seed + 7919, tf.cast(index, tf.int64)]),
+                (1, *shape), seed=tf.stack([seed + 7919, tf.cast(index, tf.int64)])
             )
-            noise = tf.reshape(tf.tile(noise, (k, 1, 1, 1, 1)), tf.shape(x))
-            x = x + s.noise * noise
+            x = tf.reshape(tf.reshape(x, (k, *shape)) + s.noise * noise, x.shape)
         return x
 
     def step(params, m, v, bad, acc, index, seed, keys, labels):
@@ -141,8 +158,7 @@ def make_step(
         g, g_image = tape.gradient(total, [params, images])
         finite = tf.math.is_finite(score)
         ok = tf.reduce_all(tf.math.is_finite(g), axis=axes) & finite
-        okb = tf.reshape(ok, [-1] + [1] * len(axes))
-        new, m2, v2 = _update(s, params, tf.where(okb, g, 0.0), m, v, index)
+        new, m2, v2 = _update(s, params, _rows(ok, g, tf.zeros_like(g)), m, v, index)
         if s.decay:
             new = param.decay(new, s.decay)
         if s.blur_sigma > 0 and s.blur_every > 0:
@@ -150,14 +166,13 @@ def make_step(
             new = tf.cond(due, lambda: param.blur(new, s.blur_sigma), lambda: new)
         new = param.project(new)
         magnitude = tf.reduce_sum(tf.abs(g_image), axis=-1)
-        acc = acc + tf.where(tf.reshape(ok, (-1, 1, 1)), magnitude, 0.0)
         # A non-finite step leaves the image (and Adam's moments) as they were.
         return (
-            tf.where(okb, new, params),
-            tf.where(okb, m2, m),
-            tf.where(okb, v2, v),
+            _rows(ok, new, params),
+            _rows(ok, m2, m),
+            _rows(ok, v2, v),
             bad | ~ok,
-            acc,
+            _rows(ok, acc + magnitude, acc),
         )
 
     return step
