@@ -2,13 +2,19 @@
 cost per crop evaluation (issue 10).
 
 The floor is one forward and backward pass of the same batch of crops
-(K channels x `crops` views) through the same differentiated model, in one
-`tf.function`, no parameterization, transforms or optimizer. Presets with
-different crop counts compare by their cost per crop evaluation.
+(K channels x `crops` views x `starts` images) through the same differentiated
+model, in one `tf.function`, no parameterization, transforms or optimizer.
+Presets with different crop and start counts compare by their cost per crop
+evaluation (one image through the model and back).
+
+`--model vgg16` measures VGG16 (`weights=None`) at `--size` px instead of the
+demo CNN (e.g. `--model vgg16 --layer block3_conv1 --presets maco --steps 8
+--repeats 3`), where the network, not the small ops, is the cost.
 
 Usage:
-    python benchmarks/bench_maco.py [--layer conv2] [--channels 16] [--steps 64]
-        [--repeats 7] [--presets maco,yosinski2015,lucid,distill2017]
+    python benchmarks/bench_maco.py [--model demo|vgg16] [--size 128] [--layer conv2]
+        [--channels 16] [--steps 64] [--repeats 7]
+        [--presets maco,bounded,yosinski2015,lucid,distill2017]
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -63,23 +70,39 @@ def floor_run(vis: FeatureVisualizer, k: int, views: int, steps: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="demo", choices=("demo", "vgg16"))
+    parser.add_argument("--size", type=int, default=128, help="vgg16 input size")
     parser.add_argument("--layer", default="conv2")
     parser.add_argument("--channels", type=int, default=16)
     parser.add_argument("--steps", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--presets", default="maco,yosinski2015,lucid,distill2017")
+    parser.add_argument(
+        "--presets", default="maco,bounded,yosinski2015,lucid,distill2017"
+    )
     args = parser.parse_args()
-    model = demo.make_model(0)
-    x = demo.make_data(64, 0)[0]
+    if args.model == "vgg16":
+        size = (args.size, args.size)
+        model = keras.applications.VGG16(weights=None, input_shape=(*size, 3))
+        x = 255.0 * tf.image.resize(demo.make_data(64, 0)[0], size).numpy()
+        input_range = (0.0, 255.0)
+    else:
+        model, x, input_range = demo.make_model(0), demo.make_data(64, 0)[0], None
     chans = list(range(args.channels))
-    print(f"demo CNN, layer {args.layer}, {args.channels} channels, {args.steps} steps")
-    print("preset        crops  ms/step  floor ms/step  ratio  us/crop-eval")
+    print(
+        f"{model.name}, layer {args.layer}, {args.channels} channels, {args.steps} steps"
+    )
+    print("preset        views  ms/step  floor ms/step  ratio  us/crop-eval")
     for name in args.presets.split(","):
         vis = FeatureVisualizer(
-            model, args.layer, preset=name, examples=x, verbose=False
+            model,
+            args.layer,
+            preset=name,
+            examples=x,
+            input_range=input_range,
+            verbose=False,
         )
         vis(chans, steps=2)  # trace
-        views = vis.settings.crops
+        views = vis.settings.crops * vis.settings.starts
         best = _best(
             {
                 "step": lambda v=vis: v(chans, steps=args.steps),

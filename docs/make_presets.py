@@ -17,13 +17,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from tb_netviz import demo, plan  # noqa: E402
-from tb_netviz.methods.ascent import FeatureVisualizer  # noqa: E402
-from tb_netviz.pictures.layout import assemble, to_uint8  # noqa: E402
-from tb_netviz.writer import encode_png  # noqa: E402
+from tb_netviz import demo, plan
+from tb_netviz.methods.ascent import FeatureVisualizer
+from tb_netviz.pictures.layout import assemble, to_uint8
+from tb_netviz.writer import encode_png
 
 PRESETS = ("bounded", "yosinski2015", "lucid", "distill2017", "maco")
 SCALE = 4

@@ -39,19 +39,14 @@ def test_list_valued_overrides_are_fine(tmp_path, capsys):
     logger = AscentLogger(
         small_cnn(), ["conv2"], channels=2, steps=2, scales=[1.0, 1.1], angles=[0, 5]
     )
-    assert (
-        "ascent preset 'auto' chose bounded for 16x16x3"
-        in capsys.readouterr().out
-    )
+    assert "ascent preset 'auto' chose bounded for 16x16x3" in capsys.readouterr().out
     with logs.event_writer(tmp_path / "r"):
         assert logger.log(0)
     client = make_client(str(tmp_path))[0]
     query = {"run": "r", "tag": "ascent/conv2"}
     (step,) = client.get(f"{PREFIX}/steps", query_string=query).json["steps"]
     assert step["info"]["settings"]["scales"] == [1.0, 1.1]
-    assert (
-        step["info"]["channels"] == [0, 1] and step["info"]["preset"] == "bounded"
-    )
+    assert step["info"]["channels"] == [0, 1] and step["info"]["preset"] == "bounded"
 
 
 @pytest.mark.parametrize(

@@ -63,8 +63,8 @@ def feature_visualization_result(
       size: `(H, W)` or an int; needed only if the model takes any size
         (default then the preset's `recipe_size`).
       preset: "auto" (the default; the rule is `presets.choose`, printed
-        once), "maco", "lucid", "distill2017", "yosinski2015" or
-        "deepdream"; see `presets.py` for the recipes and their sources.
+        once), "bounded", "maco", "lucid", "distill2017", "yosinski2015" or
+        "deepdream"; see `recipes.py` for the recipes and their sources.
       seed: seeds all randomness; the same seed gives the same images.
       input_range: `(lo, hi)` of the model's input values; images are made
         in this range. `None` means (0, 1): inferring it from data is the
@@ -78,8 +78,9 @@ def feature_visualization_result(
       budget_s: wall-clock seconds (tracing included) after which the run
         stops between steps; `steps_done` and `stopped_early` say what ran.
       examples: images `(N, H', W', C)` in `input_range` (probe inputs or a
-        sample of the data); MACO fixes its magnitude spectrum to theirs
-        (None: a 1/f spectrum, pixel standard deviation 0.2).
+        sample of the data); MACO fixes its magnitude spectrum to theirs,
+        "bounded" bounds the pictures' contrast by theirs (None: a 1/f
+        spectrum, pixel standard deviation 0.2; mid-grey, contrast 0.2).
       facets: images per channel; above 1 they are pushed apart by the
         cosine similarity of their Gram matrices (Olah et al. 2017, weight
         `diversity`, default 1) and returned in `AscentResult.facets`.
