@@ -122,42 +122,23 @@ class NetVizCallback(keras.callbacks.Callback):
         """
         super().__init__()
         self.log_dir = str(log_dir).rstrip("/")
-        self.freqs = {
-            "activations": config.check_freq(
-                "activations_freq", activations_freq, False
-            ),
-            "ascent": config.check_freq("ascent_freq", ascent_freq, True),
-            "deconv": config.check_freq("deconv_freq", deconv_freq, True),
-        }
+        self.freqs = config.frequencies(
+            activations=activations_freq,
+            ascent=ascent_freq,
+            deconv=deconv_freq,
+            examples=examples_freq if examples is not None else 0,
+            sanity=sanity_freq,
+        )
         if update_freq != "epoch":
             config.check_freq("update_freq", update_freq, False)
         self.update_freq = update_freq
-        # Held-out examples: top-k exemplars per channel, and unit health.
-        self.freqs["examples"] = (
-            config.check_freq("examples_freq", examples_freq, True)
-            if examples is not None
-            else 0
-        )
         self.unit_health = (
             examples is not None if unit_health is None else bool(unit_health)
-        )
-        # Sanity checks: every N epochs (0: never periodically), and once at
-        # the end of training when they are on (deconvolutions, or N > 0).
-        self.freqs["sanity"] = (
-            0
-            if sanity_freq is None
-            else config.check_freq("sanity_freq", sanity_freq, True)
         )
         self._last_step: int | None = None
         self._ran_at: dict[str, int] = {}
         self._units_step = None
-        share = config.check_budget("overhead_budget", overhead_budget, True)
-        if isinstance(probe, tf.data.Dataset):
-            raise ValueError(
-                "probe is a whole tf.data.Dataset; pass one small batch instead, "
-                "e.g. probe=next(iter(dataset))[0][:8]"
-            )
-        self._probe_arg = probe
+        self._probe_arg = config.check_probe_batch(probe)
         self._layers_arg = None if layers is None else tuple(layers)
         ascent = AscentConfig(
             ascent_layers,
@@ -168,7 +149,6 @@ class NetVizCallback(keras.callbacks.Callback):
             ascent_facets,
             ascent_seeds,
         )
-        examples_config = ExamplesConfig(examples, examples_layers, examples_top_k)
         self.plan = Plan(
             max_channels=config.check_freq("max_channels", max_channels, False),
             max_tile_size=config.check_freq("max_tile_size", max_tile_size, False),
@@ -177,15 +157,20 @@ class NetVizCallback(keras.callbacks.Callback):
                 deconv_layers, deconv_channels, deconv_top_k, deconv_method, accentuate
             ),
             deconv_on=bool(self.freqs["deconv"]),
-            examples=examples_config if self.freqs["examples"] else None,
+            examples=ExamplesConfig(examples, examples_layers, examples_top_k)
+            if self.freqs["examples"]
+            else None,
             unit_health=self.unit_health,
+            # Once at the end of training when on (deconvolutions, or N > 0).
             sanity=sanity_freq is not None
             and bool(self.freqs["sanity"] or self.freqs["deconv"]),
         )
         self.input_range = input_range
         self.layers: list[str] = []
         self.hook_seconds = 0.0
-        self.budget = OverheadBudget(share)
+        self.budget = OverheadBudget(
+            config.check_budget("overhead_budget", overhead_budget, True)
+        )
         self._writer = None
         self._loggers: dict[str, loggers.Logger] = {}
         self._batches = 0

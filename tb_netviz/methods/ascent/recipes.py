@@ -80,6 +80,24 @@ _COMMON = dict(
     starts=1,
 )
 
+# Yosinski et al., "Understanding Neural Networks Through Deep Visualization",
+# ICML DL workshop 2015: pixel space, L2 decay 1e-4, Gaussian blur sigma 1.0
+# every 4 steps (their 3rd hyperparameter set, CaffeNet at 227 px). Their step
+# size was tuned to CaffeNet's raw gradients; normalized gradient steps make
+# it model-independent.
+_YOSINSKI = dict(
+    _COMMON,
+    steps=200,
+    param="pixel",
+    init_sd=0.1,
+    optimizer="normalized_sgd",
+    lr=0.01,
+    decay=1e-4,
+    blur_sigma=1.0,
+    blur_every=4,
+    recipe_size=227,
+)
+
 PRESETS: dict[str, dict] = {
     # Lucid's render_vis defaults: param.image(128) (Fourier, decorrelated,
     # sigmoid), Adam(0.05), 512 steps, transform.standard_transforms.
@@ -114,23 +132,7 @@ PRESETS: dict[str, dict] = {
         jitter2=8,
         recipe_size=128,
     ),
-    # Yosinski et al., "Understanding Neural Networks Through Deep
-    # Visualization", ICML DL workshop 2015: pixel space, L2 decay 1e-4,
-    # Gaussian blur sigma 1.0 every 4 steps (their 3rd hyperparameter set,
-    # CaffeNet at 227 px). Their step size was tuned to CaffeNet's raw
-    # gradients; normalized gradient steps make it model-independent.
-    "yosinski2015": dict(
-        _COMMON,
-        steps=200,
-        param="pixel",
-        init_sd=0.1,
-        optimizer="normalized_sgd",
-        lr=0.01,
-        decay=1e-4,
-        blur_sigma=1.0,
-        blur_every=4,
-        recipe_size=227,
-    ),
+    "yosinski2015": _YOSINSKI,
     # Mordvintsev, Olah & Tyka, "Inceptionism" / the deepdream notebook, 2015:
     # L2 of a whole layer from a given image, steps of 1.5/255 of the range
     # along the gradient divided by its mean magnitude, random np.roll by up
@@ -157,21 +159,7 @@ PRESETS: dict[str, dict] = {
     # 0.2 of the raising gradient where it is off, so a channel mean keeps
     # rising past the first positions that switch on; the better of 2 random
     # starts is kept.
-    "bounded": dict(
-        _COMMON,
-        steps=200,
-        param="pixel",
-        init_sd=0.1,
-        optimizer="normalized_sgd",
-        lr=0.01,
-        decay=1e-4,
-        blur_sigma=1.0,
-        blur_every=4,
-        recipe_size=227,
-        ball=95.0,
-        relu_leak=0.2,
-        starts=2,
-    ),
+    "bounded": dict(_YOSINSKI, ball=95.0, relu_leak=0.2, starts=2),
     # Fel et al., "Unlocking Feature Visualization for Deeper Networks with
     # MAgnitude Constrained Optimization" (MACO), NeurIPS 2023: only the
     # phase of the image's spectrum is optimized, its magnitude fixed to the

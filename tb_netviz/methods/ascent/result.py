@@ -64,3 +64,23 @@ def best_starts(
     best = score.reshape(k, starts, facets).mean(axis=2).argmax(axis=1)
     first = (np.arange(k) * starts + best) * facets
     return (first[:, None] + np.arange(facets)[None]).reshape(-1)
+
+
+def transparency(acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MACO's transparency map from the accumulated input-gradient magnitude.
+
+    Args:
+      acc: float64 `(K, H, W)`, non-negative.
+
+    Returns:
+      `(alpha, gradient)`: float64 `(K, H, W)`, each image's map summing to 1
+      (uniform where the gradient was always zero), and `(K,)`, its total.
+    """
+    gradient = acc.sum(axis=(1, 2))
+    uniform = np.full(acc.shape[1:], 1.0 / acc[0].size)
+    alpha = np.where(
+        (gradient > 0)[:, None, None],
+        acc / np.maximum(gradient, 1e-300)[:, None, None],
+        uniform,
+    )
+    return alpha, gradient

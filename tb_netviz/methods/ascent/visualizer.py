@@ -23,7 +23,7 @@ from tb_netviz.methods.ascent import (
 )
 from tb_netviz.methods.ascent import objectives as objectives_lib
 from tb_netviz.methods.ascent import param as param_lib
-from tb_netviz.methods.ascent.result import AscentResult, best_starts
+from tb_netviz.methods.ascent.result import AscentResult, best_starts, transparency
 
 _SAID: set[str] = set()
 
@@ -231,13 +231,7 @@ class FeatureVisualizer:
         start_objective = start_objective[keep]
         bad_channels = [int(c) for c, b in zip(np.repeat(labels, f), nonfinite) if b]
         acc = state[4].numpy().astype(np.float64)[keep]
-        gradient = acc.sum(axis=(1, 2))
-        uniform = np.full(acc.shape[1:], 1.0 / acc[0].size)
-        alpha = np.where(
-            (gradient > 0)[:, None, None],
-            acc / np.maximum(gradient, 1e-300)[:, None, None],
-            uniform,
-        )
+        alpha, gradient = transparency(acc)
         if nonfinite.any():
             warnings.warn(
                 f"feature visualization of layer {self.layer!r}: NaN/Inf in the "
