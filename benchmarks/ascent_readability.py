@@ -33,6 +33,7 @@ import common
 from ascent_models import acceptance, trained
 
 from tb_netviz.methods.ascent import FeatureVisualizer, presets
+from tb_netviz.plan import EXAMPLES_FOR_ASCENT
 
 CRITERIA = (
     ("beats data", lambda r: r["beats_data"] >= 0.9),
@@ -56,7 +57,11 @@ def measure(preset: str, steps: int | None) -> list[dict]:
         for layer in layers:
             start = time.perf_counter()
             vis = FeatureVisualizer(
-                model, layer, preset=preset, examples=x[:64], verbose=False
+                model,
+                layer,
+                preset=preset,
+                examples=x[:EXAMPLES_FOR_ASCENT],
+                verbose=False,
             )
             result = vis(list(range(vis.n_channels)), steps=steps, seed=0)
             rows.append(
