@@ -220,13 +220,13 @@ export async function renderAscent(ctx) {
   const alphaToggle = hasAlpha
     ? el("label", {
       class: "nv-row nv-check nv-alpha-toggle",
-      title: "MACO's transparency map (where the channel's gradient accumulated) as the pictures' opacity",
+      title: "The transparency map (where the channel's gradient accumulated, Fel et al. 2023) as the pictures' opacity",
     }, [
       el("input", {
         type: "checkbox", name: "transparency map", checked: Boolean(state.ascentAlpha),
         on: { change: (e) => ctx.update({ ascentAlpha: e.target.checked }) },
       }),
-      "Fade by the transparency map (MACO)",
+      "Fade by the transparency map",
     ])
     : null;
   const parts = [
