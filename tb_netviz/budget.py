@@ -39,6 +39,23 @@ class OverheadBudget:
         self.deferred.clear()
         self._cost.clear()
 
+    def due(
+        self, freqs: dict[str, int], epoch: int, skip: tuple[str, ...] = ()
+    ) -> list[tuple[str, bool]]:
+        """The groups to try after 0-based `epoch`, as `(group, hit)` pairs.
+
+        A group is hit when the epoch count is a multiple of its frequency in
+        `freqs` (0: never); one that is not hit but owes deferred steps comes
+        with hit False (it only makes up for them). Groups in `skip` are left
+        out. Exemplars come first: the feature-visualization checks use them.
+        """
+        due = []
+        for group, freq in freqs.items():
+            hit = bool(freq) and (epoch + 1) % freq == 0
+            if group not in skip and (hit or group in self.deferred):
+                due.append((group, hit))
+        return sorted(due, key=lambda pair: pair[0] != "examples")
+
     def allows(self, group: str, spent: float, final: bool) -> bool:
         """Whether `group` may run now.
 

@@ -219,16 +219,9 @@ class NetVizCallback(keras.callbacks.Callback):
         step = epoch if self.update_freq == "epoch" else self._batches
         final = epoch + 1 == (self.params or {}).get("epochs")
         self._last_step = step
-        due = []
-        for group, freq in self.freqs.items():
-            if group == "activations" and self.update_freq != "epoch":
-                continue
-            hit = bool(freq) and (epoch + 1) % freq == 0
-            if hit or group in self.budget.deferred:
-                due.append((group, hit))
-        # Exemplars first: the feature-visualization checks compare with them.
-        due.sort(key=lambda pair: pair[0] != "examples")
-        self._run(due, step, final)
+        # With update_freq=N the activations follow batches, not epochs.
+        skip = () if self.update_freq == "epoch" else ("activations",)
+        self._run(self.budget.due(self.freqs, epoch, skip), step, final)
 
     def on_train_end(self, logs=None):
         # The sanity check of the trained model, unless it ran at the last step.

@@ -88,3 +88,20 @@ def test_bad_budget_is_refused(share):
         ValueError, match="overhead_budget must be a number > 0, or None"
     ):
         NetVizCallback("/tmp/x", probe=data(1)[0], overhead_budget=share)
+
+
+def test_due_groups_by_frequency_make_up_for_deferred_steps_exemplars_first():
+    b = budget.OverheadBudget(0.25)
+    freqs = {"activations": 1, "ascent": 2, "deconv": 0, "examples": 3}
+    assert b.due(freqs, 0) == [("activations", True)]
+    assert b.due(freqs, 5) == [
+        ("examples", True),
+        ("activations", True),
+        ("ascent", True),
+    ]
+    assert b.due(freqs, 5, skip=("activations",)) == [
+        ("examples", True),
+        ("ascent", True),
+    ]
+    b.defer("ascent", 1)
+    assert b.due(freqs, 4) == [("activations", True), ("ascent", False)]  # make-up only

@@ -118,8 +118,8 @@ class FeatureVisualizer:
             fill=s.fill,
         )
         jit = s.jit_compile
-        # Random draws are looked up by key = label + facet * rows;
-        # channel-free labels are 0..K-1.
+        # Random draws are looked up by key = label + j * rows, j the image's
+        # index among its channel's starts x facets; channel-free labels are 0..K-1.
         self._rows = max(self.n_channels, 256)
         step = optimize.make_step(
             s,
