@@ -1,6 +1,6 @@
 """Packaging for tb_netviz: the Python package plus the frontend shipped inside it."""
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 setup(
     name="tb_netviz",
@@ -12,11 +12,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.9",
     packages=[
-        "tb_netviz",
-        "tb_netviz.loggers",
-        "tb_netviz.methods",
-        "tb_netviz.methods.ascent",
-        "tb_netviz.pictures",
+        *find_packages(include=["tb_netviz", "tb_netviz.*"]),
         "tb_netviz.frontend",
     ],
     # The browser code lives at the top-level frontend/ folder and ships as

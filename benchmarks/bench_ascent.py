@@ -52,7 +52,7 @@ def floor_step(model, k: int, size: int, repeats: int) -> tuple[float, float]:
     """Fastest (wall s, CPU s) forward+backward of a (k, size, size, 3) batch."""
     import tensorflow as tf
 
-    from tb_netviz.methods import layers
+    from tb_netviz.methods.common import layers
 
     features = layers.feature_model(model, [LAYER])
     x = tf.random.stateless_uniform([k, size, size, 3], [0, 0], *RANGE)

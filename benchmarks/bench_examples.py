@@ -35,8 +35,9 @@ def pass_ratio(n: int, repeats: int) -> list[dict]:
     import tensorflow as tf
 
     from tb_netviz.demo import make_model
-    from tb_netviz.methods import ExamplesPass, units
-    from tb_netviz.methods.layers import call_features, feature_model
+    from tb_netviz.methods import ExamplesPass
+    from tb_netviz.methods.common.layers import call_features, feature_model
+    from tb_netviz.methods.units import health as units
 
     model = make_model()
     x = np.random.default_rng(0).random((n, 32, 32, 3), dtype=np.float32)

@@ -61,7 +61,7 @@ def log_models(root: Path) -> dict[str, int]:
 
     from tb_netviz import writer as nv_writer
     from tb_netviz.loggers import ActivationsLogger, ModelLogger
-    from tb_netviz.methods.model_map import model_map
+    from tb_netviz.methods.common.model_map import model_map
     from tb_netviz.pictures import model as pictures
 
     counts = {}

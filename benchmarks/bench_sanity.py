@@ -47,7 +47,8 @@ def main() -> None:
 
     import keras
 
-    from tb_netviz.methods import Deconvolver, randomization_check, sanity
+    from tb_netviz.methods import Deconvolver, randomization_check
+    from tb_netviz.methods.sanity import check as sanity
 
     keras.utils.set_random_seed(0)
     model = keras.applications.VGG16(

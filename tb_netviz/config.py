@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz.methods import default_layers as default_layers_lib
+from tb_netviz.methods.common import default_layers as default_layers_lib
 
 MAX_PROBES = 64
 

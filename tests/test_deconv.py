@@ -28,8 +28,8 @@ from tb_netviz.methods import (
     deconvolution,
     deconvolution_result,
     layer_activations,
-    relu_override,
 )
+from tb_netviz.methods.deconv import relu_override
 
 # --- the models ---------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
-from tb_netviz.methods import default_layers
+from tb_netviz.methods.common import default_layers
 
 ZOO = {
     "VGG16": ["block1_conv1", "block3_pool", "block5_pool"],

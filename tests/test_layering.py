@@ -96,7 +96,10 @@ def test_arrows_point_one_way(module):
     if module == "tb_netviz.writer":
         assert ours <= {"tb_netviz.metadata"}, ours
     if module in ("tb_netviz.config", "tb_netviz.budget"):
-        allowed = ("tb_netviz.methods.layers", "tb_netviz.methods.default_layers")
+        allowed = (
+            "tb_netviz.methods.common.layers",
+            "tb_netviz.methods.common.default_layers",
+        )
         assert all(_within(m, allowed) for m in ours), ours
     if _within(module, ("tb_netviz.loggers",)):
         assert not any(

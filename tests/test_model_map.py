@@ -8,7 +8,7 @@ from models import nested_cnn, small_cnn
 from plugin_client import PREFIX, make_client
 
 from tb_netviz.loggers import ModelLogger
-from tb_netviz.methods.model_map import model_map
+from tb_netviz.methods.common.model_map import model_map
 
 
 def test_sequential_map_starts_at_its_input():

@@ -8,8 +8,9 @@ import pytest
 from exemplar_models import LAYERS, examples, rf_model
 
 from tb_netviz.demo import make_model
-from tb_netviz.methods import layer_activations, receptive_field, top_examples
-from tb_netviz.methods.layers import feature_model
+from tb_netviz.methods import layer_activations, top_examples
+from tb_netviz.methods.common.layers import feature_model
+from tb_netviz.methods.units import receptive_field
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from tensorboard.data import provider
 
 from tb_netviz import NetVizCallback
 from tb_netviz.loggers import ActivationsLogger
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.common import layers as layers_lib
 
 
 def _fit_run(log_dir: str, epochs: int = 2) -> None:

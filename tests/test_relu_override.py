@@ -11,7 +11,7 @@ import tensorflow as tf
 from deconv_reference import inputs, relu_bwd
 from models import assert_model_unchanged, snapshot
 
-from tb_netviz.methods import relu_override
+from tb_netviz.methods.deconv import relu_override
 
 RELU_FORMS = {  # name: (layer factory, max_value, threshold) of the ReLU it applies
     "Activation('relu')": (lambda: keras.layers.Activation("relu"), None, 0.0),

@@ -16,13 +16,10 @@ import numpy as np
 import pytest
 from models import assert_model_unchanged, nested_cnn, snapshot
 
-from tb_netviz.methods import (
-    deconvolution,
-    randomization_check,
-    sanity,
-    sanity_blocks,
-    similarity,
-)
+from tb_netviz.methods import deconvolution, randomization_check
+from tb_netviz.methods.common import similarity
+from tb_netviz.methods.sanity import blocks as sanity_blocks
+from tb_netviz.methods.sanity import check as sanity
 
 
 def bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

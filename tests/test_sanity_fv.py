@@ -7,7 +7,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from models import assert_model_unchanged, data, small_cnn, snapshot
 
-from tb_netviz.methods import layer_activations, sanity_fv, similarity
+from tb_netviz.methods import layer_activations
+from tb_netviz.methods.common import similarity
+from tb_netviz.methods.sanity import features as sanity_fv
 from tb_netviz.pictures import sanity as pictures
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tb_netviz.methods import similarity
+from tb_netviz.methods.common import similarity
 
 
 def direct_ssim(a, b, size=11, sigma=1.5, data_range=1.0):

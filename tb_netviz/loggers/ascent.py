@@ -12,9 +12,9 @@ import numpy as np
 
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger, warn_nonfinite
-from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods import sanity_fv
 from tb_netviz.methods.ascent import FeatureVisualizer, presets
+from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.sanity import features as sanity_fv
 from tb_netviz.pictures import ascent as pictures
 from tb_netviz.pictures import sanity as sanity_pictures
 

@@ -12,9 +12,9 @@ import numpy as np
 
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger, warn_nonfinite
-from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods.accentuate import Accentuator
-from tb_netviz.methods.deconv import DEFAULT_METHODS, Deconvolver
+from tb_netviz.methods.accentuation.accentuator import Accentuator
+from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.deconv.deconvolver import DEFAULT_METHODS, Deconvolver
 from tb_netviz.pictures import accentuation
 from tb_netviz.pictures import deconv as pictures
 

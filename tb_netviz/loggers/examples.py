@@ -12,9 +12,9 @@ import tensorflow as tf
 
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger
-from tb_netviz.methods import exemplars as method
-from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods import units
+from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.units import exemplars as method
+from tb_netviz.methods.units import health as units
 from tb_netviz.pictures import exemplars as pictures
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import keras
 
 from tb_netviz.loggers.base import Logger
-from tb_netviz.methods.model_map import model_map
+from tb_netviz.methods.common.model_map import model_map
 from tb_netviz.pictures import model as pictures
 
 LAYER = "graph"  # one map per run, under one name so runs compare

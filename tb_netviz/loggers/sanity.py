@@ -11,9 +11,9 @@ import tensorflow as tf
 
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger
-from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods import sanity as method
-from tb_netviz.methods.deconv import METHODS, Deconvolver
+from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.deconv.deconvolver import METHODS, Deconvolver
+from tb_netviz.methods.sanity import check as method
 from tb_netviz.pictures import sanity as pictures
 
 SCALAR_PREFIX = "netviz/sanity"
@@ -61,7 +61,7 @@ class SanityLogger(Logger):
         self._model = model
         self._probe = config.check_probe(model, probe)
         self._top_k = config.check_freq("sanity_top_k", top_k, False)
-        self._methods = method._check_methods(methods)
+        self._methods = method.check_methods(methods)
         self._channels = None if channels is None else list(channels)
         self._seed = int(seed)
         for layer in self.layers:  # the same checks as the deconvolution's

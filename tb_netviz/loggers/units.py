@@ -12,7 +12,7 @@ import tensorflow as tf
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger
 from tb_netviz.loggers.examples import ExamplesLogger
-from tb_netviz.methods import units as method
+from tb_netviz.methods.units import health as method
 from tb_netviz.pictures import units as pictures
 
 SCALAR_PREFIX = "netviz/dead_fraction"

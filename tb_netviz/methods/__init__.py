@@ -1,9 +1,11 @@
 """Pure visualization methods: a Keras model and arrays in, numpy arrays out.
 
-Each module computes one kind; none writes logs or changes the caller's model.
+One room (a package) per technique: `ascent/`, `deconv/`, `units/`,
+`sanity/`, `accentuation/`, with what they share in `common/`; the
+activations are one module. None writes logs or changes the caller's model.
 """
 
-from tb_netviz.methods.accentuate import (
+from tb_netviz.methods.accentuation import (
     AccentuationResult,
     Accentuator,
     feature_accentuation,
@@ -21,10 +23,17 @@ from tb_netviz.methods.deconv import (
     deconvolution,
     deconvolution_result,
 )
-from tb_netviz.methods.exemplars import ExamplesPass, Exemplars, top_examples
-from tb_netviz.methods.receptive_field import Field, receptive_field
 from tb_netviz.methods.sanity import SanityResult, randomization_check
-from tb_netviz.methods.units import UnitHealth, UnitStats, unit_health
+from tb_netviz.methods.units import (
+    ExamplesPass,
+    Exemplars,
+    Field,
+    UnitHealth,
+    UnitStats,
+    receptive_field,
+    top_examples,
+    unit_health,
+)
 
 __all__ = [
     "AccentuationResult",

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.common import layers as layers_lib
 
 # Probe inputs go through in chunks whose layer outputs stay under this many
 # float32 values (256 MiB), so a 512-channel 224x224 layer on 16 probes does

@@ -15,8 +15,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from tb_netviz.methods import layers as layers_lib
 from tb_netviz.methods.ascent import channel_slice
+from tb_netviz.methods.common import layers as layers_lib
 
 
 def input_shape(model: keras.Model, size) -> tuple[int | None, int | None, int]:

@@ -27,7 +27,7 @@ import dataclasses
 
 import keras
 
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.common import layers as layers_lib
 
 _MERGES = (keras.layers.Add, keras.layers.Concatenate)
 _POOLS = (

@@ -17,11 +17,11 @@ from collections.abc import Sequence
 
 import keras
 
-from tb_netviz.methods import graph
+from tb_netviz.methods.common import graph
 
 # The methods reach a layer's node and the outbound-node guard through this
 # module, with the rest of the layer facts.
-from tb_netviz.methods.graph import outbound_nodes_kept, single_node
+from tb_netviz.methods.common.graph import outbound_nodes_kept, single_node
 
 
 def check_backend() -> None:

@@ -33,9 +33,10 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods import sanity_blocks, similarity
-from tb_netviz.methods.deconv import METHODS, Deconvolver, _check_methods
+from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.common import similarity
+from tb_netviz.methods.deconv.deconvolver import METHODS, Deconvolver, check_methods
+from tb_netviz.methods.sanity import blocks as sanity_blocks
 
 DEPENDS = "depends on the learned weights"
 SAME = "looks the same with random weights"
@@ -125,7 +126,7 @@ class RandomizationCheck:
         """Arguments and errors as in `randomization_check`; `copy`: a
         `copy_model(model)` to share between the layers of one model (each
         call gives it the model's weights again), or None to make one."""
-        self.methods = _check_methods(methods)
+        self.methods = check_methods(methods)
         self.layer = layer
         start = time.perf_counter()
         self._model = model

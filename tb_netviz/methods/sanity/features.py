@@ -29,8 +29,9 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods import sanity_blocks, similarity
+from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.common import similarity
+from tb_netviz.methods.sanity import blocks as sanity_blocks
 
 
 @dataclasses.dataclass(frozen=True)

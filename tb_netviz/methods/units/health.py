@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.common import layers as layers_lib
 
 # Inputs per forward pass: the layer outputs of one batch are what the pass
 # holds at once (tens of MB for a 32x32 CNN at 64), so it stays small.

@@ -17,8 +17,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz.methods import accentuate_loop, default_layers
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.accentuation import loop as accentuate_loop
+from tb_netviz.methods.common import default_layers
+from tb_netviz.methods.common import layers as layers_lib
 
 INPUT = "input"  # reg_layer for the distance in pixel space
 DEFAULT_REG_WEIGHT = 16.0

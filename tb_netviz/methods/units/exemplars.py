@@ -16,9 +16,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods import units
-from tb_netviz.methods.receptive_field import Field, receptive_field
+from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.units import health as units
+from tb_netviz.methods.units.receptive_field import Field, receptive_field
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import keras
 
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.common import layers as layers_lib
 
 
 def _shape(layer: keras.layers.Layer) -> list | None:

@@ -18,7 +18,7 @@ import math
 import keras
 import numpy as np
 
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.common import layers as layers_lib
 
 # Layers that keep every position where it is (channels may change).
 _POINTWISE = (

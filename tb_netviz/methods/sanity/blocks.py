@@ -29,7 +29,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tb_netviz.methods import layers as layers_lib
+from tb_netviz.methods.common import layers as layers_lib
 
 
 def _inputs(node) -> list:

@@ -33,8 +33,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_netviz.methods import layers as layers_lib
-from tb_netviz.methods import relu_override
+from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.deconv import relu_override
 
 METHODS = relu_override.METHODS  # every method a Deconvolver computes
 # The published methods, what the logger and the callback draw by default;
@@ -60,7 +60,7 @@ class DeconvResult:
     activation_max: np.ndarray
 
 
-def _check_methods(methods) -> tuple[str, ...]:
+def check_methods(methods) -> tuple[str, ...]:
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
@@ -86,7 +86,7 @@ class Deconvolver:
         strongest_only: bool = False,
     ):
         """Arguments and errors as in `deconvolution_result`."""
-        self.methods = _check_methods(methods)
+        self.methods = check_methods(methods)
         self.layer = layer
         self._model = model
         self._strongest_only = bool(strongest_only)
