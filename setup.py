@@ -4,7 +4,7 @@ from setuptools import find_packages, setup
 
 setup(
     name="tb_netviz",
-    version="0.2.0",
+    version="0.3.0",
     description="TensorBoard plugin: activations, feature visualization, deconvnet and "
     "guided backprop of Keras models while they train.",
     long_description=open("README.md", encoding="utf-8").read(),
@@ -18,7 +18,7 @@ setup(
     # The browser code lives at the top-level frontend/ folder and ships as
     # tb_netviz/frontend inside the wheel.
     package_dir={"tb_netviz.frontend": "frontend"},
-    package_data={"tb_netviz.frontend": ["*.js", "*.css"]},
+    package_data={"tb_netviz.frontend": ["*.js", "*.css", "views/*.js", "shared/*.js"]},
     install_requires=[
         "tensorflow>=2.16",
         "tensorboard>=2.16",

@@ -36,6 +36,8 @@ import tempfile
 import common
 import fits
 
+from tb_netviz.loggers import Ascent, Deconv, Sanity
+
 RATIO_LIMIT = 1.35
 HEAVY = ("ascent", "deconv")
 HEAVY_OF = {"ascent": "ascent", "deconvnet": "deconv", "guided_backprop": "deconv"}
@@ -49,7 +51,14 @@ def one_fit(variant: str, x, y, probe, weights, epochs: int, tmp: str) -> dict:
     log_dir = tempfile.mkdtemp(dir=tmp, prefix=f"{variant}-")
     cbs = [keras.callbacks.TensorBoard(log_dir)]
     if variant == "netviz":
-        netviz = tb_netviz.NetVizCallback(log_dir, probe, ascent_freq=1, deconv_freq=1)
+        netviz = tb_netviz.NetVizCallback(
+            log_dir,
+            probe,
+            ascent=Ascent(freq=1),
+            deconv=Deconv(freq=1),
+            units=None,
+            sanity=Sanity(),
+        )
         cbs.insert(0, netviz)  # its hooks are the ones timed
     result = {
         "variant": variant,

@@ -42,7 +42,11 @@ def callbacks(variant: str, log_dir: str, probe) -> list:
     import tb_netviz
 
     if variant == "netviz":
-        return [tb_netviz.NetVizCallback(log_dir, probe=probe)]
+        return [
+            tb_netviz.NetVizCallback(
+                log_dir, probe=probe, ascent=None, deconv=None, units=None, sanity=None
+            )
+        ]
     if variant == "tensorboard":
         return [
             keras.callbacks.TensorBoard(log_dir, histogram_freq=1, write_images=True)

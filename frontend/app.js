@@ -2,25 +2,25 @@
 // fetches the chosen runs' steps, syncs the sidebar and hands the main area to
 // the current view. Follows TensorBoard's theme and its reload button.
 
-import { fetchRuns, fetchSteps, forgetCaches } from "./api.js";
-import { buildControls } from "./controls.js";
-import { el, replaceChildren } from "./dom.js";
-import { emptyState, errorBox } from "./empty.js";
-import { effectiveMode, isDense } from "./grid.js";
-import { HostPort, followDarkMode, loadUrlParams, writeHashParams } from "./host.js";
-import { bindKeys } from "./keys.js";
-import { compileFilter, displayName, runColors } from "./runs.js";
+import { fetchRuns, fetchSteps, forgetCaches } from "./shared/api.js";
+import { buildControls } from "./shared/controls.js";
+import { el, replaceChildren } from "./shared/dom.js";
+import { emptyState, errorBox } from "./shared/empty.js";
+import { effectiveMode, isDense } from "./shared/grid.js";
+import { HostPort, followDarkMode, loadUrlParams, writeHashParams } from "./shared/host.js";
+import { bindKeys } from "./shared/keys.js";
+import { compileFilter, displayName, runColors } from "./shared/runs.js";
 import {
   VIEWS, currentKind, createState, defaultRuns, entryOf, hasKind, stepMarks, layersOf, reconcile,
   runNames, setListing, stepAt, unionSteps,
-} from "./state.js";
-import { applyParams, toParams } from "./urlstate.js";
-import { renderActivations } from "./view_activations.js";
-import { renderAscent } from "./view_ascent.js";
-import { renderDeconv } from "./view_deconv.js";
-import { renderUnits } from "./view_units.js";
-import { loadModelMap } from "./tree.js";
-import { renderModel } from "./view_model.js";
+} from "./shared/state.js";
+import { applyParams, toParams } from "./shared/urlstate.js";
+import { renderActivations } from "./views/view_activations.js";
+import { renderAscent } from "./views/view_ascent.js";
+import { renderDeconv } from "./views/view_deconv.js";
+import { renderUnits } from "./views/view_units.js";
+import { loadModelMap } from "./shared/tree.js";
+import { renderModel } from "./views/view_model.js";
 
 const POLL_MS = 10000; // cheap: the backend answers the listing from its cache
 const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv, units: renderUnits, model: renderModel };

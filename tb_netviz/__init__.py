@@ -1,11 +1,15 @@
 """tb_netviz: see a Keras network's insides in TensorBoard while it trains.
 
-`NetVizCallback` is imported lazily: TensorBoard imports this package to load
-the plugin entry point, and that must not pull in TensorFlow.
+`NetVizCallback` and the kinds' specs (`Ascent`, `Deconv`, `Exemplars`, ...:
+each group of `metadata.GROUPS`, capitalized) are imported lazily:
+TensorBoard imports this package to load the plugin entry point, and that
+must not pull in TensorFlow.
 """
 
-__version__ = "0.2.0"
-__all__ = ["NetVizCallback"]
+from tb_netviz import metadata
+
+__version__ = "0.3.0"
+__all__ = ["NetVizCallback", *(group.capitalize() for group in metadata.GROUPS)]
 
 
 def __getattr__(name: str):
@@ -13,4 +17,8 @@ def __getattr__(name: str):
         from tb_netviz.callback import NetVizCallback
 
         return NetVizCallback
+    if name in __all__:
+        from tb_netviz import loggers
+
+        return getattr(loggers, name)
     raise AttributeError(f"module 'tb_netviz' has no attribute {name!r}")

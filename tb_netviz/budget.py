@@ -1,7 +1,8 @@
-"""The overhead budget: heavy kinds wait while NetViz would cost too much.
+"""The schedule: which specs are due at an epoch, and the overhead budget that
+makes heavy ones wait while NetViz would cost too much.
 
 NetViz's own time (inside the callback's hooks) is kept at most `share` of
-the training time so far (the fit's wall time minus NetViz's). A heavy kind
+the training time so far (the fit's wall time minus NetViz's). A heavy spec
 that is due but would pass the budget, judged by what it cost the last time
 it ran, is deferred to the next step where it fits; its first due step and
 the final epoch always run, so there are early pictures and pictures of the
@@ -11,14 +12,13 @@ trained model.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
-# The groups whose cost can dwarf a training epoch; activations (one forward
-# pass of the probe) and the probe itself always run.
-HEAVY = ("ascent", "deconv", "examples", "sanity")
+from tb_netviz.loggers.spec import Spec
 
 
 class OverheadBudget:
-    """Decides which due heavy kinds can run now.
+    """Decides which due specs run now.
 
     Attributes:
       share: the largest share of training time NetViz may take, or None
@@ -40,32 +40,35 @@ class OverheadBudget:
         self._cost.clear()
 
     def due(
-        self, freqs: dict[str, int], epoch: int, skip: tuple[str, ...] = ()
-    ) -> list[tuple[str, bool]]:
-        """The groups to try after 0-based `epoch`, as `(group, hit)` pairs.
+        self, specs: Sequence[Spec], epoch: int, final: bool, heavy_only: bool = False
+    ) -> list[tuple[Spec, bool]]:
+        """The specs to try after 0-based `epoch`, as `(spec, hit)` pairs.
 
-        A group is hit when the epoch count is a multiple of its frequency in
-        `freqs` (0: never); one that is not hit but owes deferred steps comes
-        with hit False (it only makes up for them). Groups in `skip` are left
-        out. Exemplars come first: the feature-visualization checks use them.
+        A spec is hit when its schedule says so (`Spec.due`); a heavy one that
+        is not hit but owes deferred steps comes with hit False (it only
+        makes up for them). `specs` are in the order their needs ask for
+        (`loggers.order`), and so is the answer. With `heavy_only` the light
+        specs are left out (they follow batches).
         """
-        due = []
-        for group, freq in freqs.items():
-            hit = bool(freq) and (epoch + 1) % freq == 0
-            if group not in skip and (hit or group in self.deferred):
-                due.append((group, hit))
-        return sorted(due, key=lambda pair: pair[0] != "examples")
+        found = []
+        for spec in specs:
+            hit = spec.due(epoch, final)
+            if heavy_only and not spec.heavy:
+                continue
+            if hit or spec.group in self.deferred:
+                found.append((spec, hit))
+        return found
 
-    def allows(self, group: str, spent: float, final: bool) -> bool:
-        """Whether `group` may run now.
+    def allows(self, spec: Spec, spent: float, final: bool) -> bool:
+        """Whether `spec` may run now.
 
         Args:
-          group: a key of `metadata.GROUPS`.
+          spec: a due spec.
           spent: NetViz's seconds so far in this fit.
           final: this is the last epoch of the fit.
         """
-        cost = self._cost.get(group)
-        if self.share is None or group not in HEAVY or cost is None or final:
+        cost = self._cost.get(spec.group)
+        if self.share is None or not spec.heavy or cost is None or final:
             return True
         training = time.perf_counter() - self._start - spent
         return spent + cost <= self.share * training

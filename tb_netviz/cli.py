@@ -1,6 +1,6 @@
 """`tb-netviz`: look inside a saved model without training, and serve the logs.
 
-    tb-netviz log model.keras --probe cat.png dog.jpg --logdir logs/mymodel --ascent --deconv
+    tb-netviz log model.keras --probe cat.png dog.jpg --logdir logs/mymodel --ascent --deconv --sanity
     tb-netviz serve logs
 
 `log` writes one run (`<logdir>/netviz`, as the callback does) with the model
@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from tb_netviz import metadata
 
 EXAMPLE = """examples:
-  tb-netviz log model.keras --probe images/ --logdir logs/mymodel --ascent --deconv
+  tb-netviz log model.keras --probe images/ --logdir logs/mymodel --ascent --deconv --sanity
   tb-netviz log model.keras --probe probe.npy --logdir logs/mymodel --layers conv1 conv2
-  tb-netviz log model.keras --probe probe.npy --examples val.npy --logdir logs/mymodel
+  tb-netviz log model.keras --probe probe.npy --exemplars val.npy --logdir logs/mymodel
   tb-netviz serve logs            (then open http://127.0.0.1:6006/#netviz)
 """
 
@@ -56,22 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument(
         "--layers", nargs="+", help="layer paths (default: chosen and printed)"
     )
-    log.add_argument("--ascent", action="store_true", help="feature visualizations too")
-    log.add_argument(
-        "--examples",
-        nargs="+",
-        metavar="FILE_OR_DIR",
-        help="held-out images or folders of them, or one .npy array: each "
-        "channel's top 9 real examples and every channel's health",
-    )
-    log.add_argument(
-        "--deconv", action="store_true", help="deconvnet and guided backprop too"
-    )
-    log.add_argument(
-        "--accentuate",
-        action="store_true",
-        help="feature accentuations of the probe too (Hamblin et al. 2024)",
-    )
+    for group, text in metadata.DESCRIPTIONS.items():
+        if group == "exemplars":  # takes the held-out examples
+            log.add_argument(
+                "--exemplars",
+                nargs="+",
+                metavar="FILE_OR_DIR",
+                help="held-out images or folders of them, or one .npy array: "
+                "each channel's top 9 real examples and every channel's health",
+            )
+        else:
+            log.add_argument(f"--{group}", action="store_true", help=f"{text} too")
     log.add_argument(
         "--step", type=int, default=0, help="the step to record (default 0)"
     )

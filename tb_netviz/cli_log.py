@@ -102,43 +102,56 @@ def load_probe(
     return np.stack(images), (lo, hi)
 
 
+def describe_probe(probe: np.ndarray, input_range, images: bool) -> str:
+    """One line on how the probe was read: count, size, channels, range."""
+    n, *size = probe.shape
+    how = (
+        f"PNG/JPEG values 0..255 mapped onto {tuple(input_range)}"
+        if images
+        else f"values {float(probe.min()):.3g}..{float(probe.max()):.3g}, input "
+        f"range {tuple(input_range)}"
+    )
+    return f"tb-netviz: probe: {n} input(s) of shape {tuple(size)}; {how}"
+
+
+def specs(args, model: keras.Model, input_range) -> list[loggers.Spec]:
+    """The kinds of `tb-netviz log`: the light ones always, every heavy kind
+    whose flag is set (`--ascent`, `--sanity`, ...), exemplars with
+    `--exemplars`."""
+    given: dict[str, loggers.Spec | None] = {}
+    for group, spec in loggers.SPECS.items():
+        flag = getattr(args, group, None)
+        if group in metadata.LIGHT:
+            given[group] = spec() if spec.default else None
+        elif group == "exemplars" and flag:
+            given[group] = spec(load_probe(model, flag, input_range, group)[0])
+        else:
+            given[group] = spec() if flag else None
+    return loggers.choose(given, "tb-netviz log")
+
+
 def run(args) -> None:
     """Writes the run for `tb-netviz log` (see `cli.py`); raises `ValueError`."""
     model = load_model(args.model)
     probe, input_range = load_probe(model, args.probe, args.input_range)
     probe = config.check_probe(model, probe)
+    images = not (len(args.probe) == 1 and args.probe[0].endswith(".npy"))
+    if not isinstance(probe, list):
+        print(describe_probe(probe, input_range, images))
     layers = config.choose_layers(
         model, args.layers or None, "tb-netviz: --layers not given"
     )
-    work = [
-        loggers.ModelLogger(model),
-        loggers.ProbeLogger(model, probe, input_range),
-        loggers.ActivationsLogger(model, probe, layers),
-    ]
-    if args.ascent:
-        work.append(loggers.AscentLogger(model, layers, input_range=input_range))
-    if args.deconv:
-        work.append(loggers.DeconvLogger(model, probe, layers, input_range=input_range))
-    if args.accentuate:
-        accentuations = loggers.DeconvLogger(
-            model, probe, layers, methods="accentuation", input_range=input_range
-        )
-        work.append(accentuations)
-    if args.examples:
-        examples, _ = load_probe(model, args.examples, input_range, "examples")
-        ranked = loggers.ExamplesLogger(
-            model, examples, layers, input_range=input_range
-        )
-        work += [ranked, loggers.UnitsLogger(model, probe, layers, examples=ranked)]
+    chosen = specs(args, model, input_range)
+    work = loggers.build(chosen, model, probe, layers, input_range)
     run_dir = f"{args.logdir.rstrip('/')}/{metadata.RUN_SUBDIR}"
     bar = keras.utils.Progbar(len(work), unit_name="kind")
     writer = tf.summary.create_file_writer(run_dir)
     with writer.as_default():
-        for i, logger in enumerate(work):
+        for i, logger in enumerate(work.values()):
             logger.log(args.step)
             bar.update(i + 1)
     writer.close()
-    failures = [f for logger in work for f in logger.failures]
+    failures = [f for logger in work.values() for f in logger.failures]
     for f in failures:
         print(f"tb-netviz: could not log {f.kind} of {f.layer!r}: {f.message}")
     if failures:

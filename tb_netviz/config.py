@@ -115,25 +115,11 @@ def check_freq(name: str, value: int, allow_zero: bool) -> int:
     return value
 
 
-def frequencies(
-    activations: int, ascent: int, deconv: int, examples: int, sanity: int | None
-) -> dict[str, int]:
-    """Each scheduled group's frequency in epochs, checked (0: off).
-
-    `activations` must be >= 1; `sanity` None is off (0: only once at the
-    end of training, when the callback's plan turns it on).
-
-    Raises:
-      ValueError: a frequency that is not a non-negative integer.
-    """
-    return {
-        "activations": check_freq("activations_freq", activations, False),
-        "ascent": check_freq("ascent_freq", ascent, True),
-        "deconv": check_freq("deconv_freq", deconv, True),
-        # Held-out examples: top-k exemplars per channel, and unit health.
-        "examples": check_freq("examples_freq", examples, True),
-        "sanity": 0 if sanity is None else check_freq("sanity_freq", sanity, True),
-    }
+def probe_labels(model: keras.Model, probe) -> np.ndarray | None:
+    """The labels of an `(x, y)` probe batch of a one-input model, else None."""
+    if len(model.inputs) == 1 and isinstance(probe, tuple) and len(probe) == 2:
+        return np.asarray(probe[1])
+    return None
 
 
 def check_probe_batch(probe):

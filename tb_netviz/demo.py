@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from tb_netviz.callback import NetVizCallback
+from tb_netviz.loggers import Accentuation, Ascent, Deconv, Exemplars, Sanity
 
 CLASSES = ("h_stripes", "v_stripes", "disk", "checker")
 SIZE = 32
@@ -104,6 +105,7 @@ def run_all(
     probe = make_data(8, seed + 1)[0]
     held_out = make_data(examples, seed + 2)[0] if examples else None
     run_dirs = []
+    shown = ["conv1", "conv2"]  # the pictures in input space
     for rate in learning_rates:
         run_dir = f"{logdir.rstrip('/')}/lr_{rate:g}"
         model = make_model(seed)
@@ -118,21 +120,18 @@ def run_all(
                 run_dir,
                 probe,
                 layers=["conv1", "conv2", "dense"],
-                ascent_freq=1,
-                ascent_layers=["conv1", "conv2"],
-                ascent_channels=8,
-                ascent_steps=ascent_steps,
-                deconv_freq=1,
-                deconv_layers=["conv1", "conv2"],
-                accentuate=True,
                 input_range=(0.0, 1.0),
-                examples=held_out,
-                examples_top_k=9,
-                examples_layers=["conv2"],
-                examples_freq=2,  # keeps the committed demo_logs small
                 # A showcase of every kind at every epoch; a real fit keeps
                 # the default budget (0.25 of the training time).
                 overhead_budget=None,
+                ascent=Ascent(freq=1, layers=shown, channels=8, steps=ascent_steps),
+                deconv=Deconv(freq=1, layers=shown),
+                accentuation=Accentuation(freq=1, layers=shown),
+                sanity=Sanity(layers=shown),
+                # Every second epoch keeps the committed demo_logs small.
+                exemplars=None
+                if held_out is None
+                else Exemplars(held_out, freq=2, top_k=9, layers=["conv2"]),
             ),
         ]
         model.fit(x, y, batch_size=32, epochs=epochs, callbacks=callbacks, verbose=0)

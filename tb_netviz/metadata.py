@@ -16,6 +16,13 @@ Format, version 2 (what the writer writes):
   Its pictures, if any, are a rank-1 string tensor of PNGs at tag
   `<kind>/<layer>` (`series: "images"`, `DATA_CLASS_BLOB_SEQUENCE`).
 * The writer's run directory is `<log_dir>/netviz`.
+* Additive (still version 2): the writer's info series also says
+  `"step_json": "compact"` in its plugin content. It promises that every
+  step's JSON is `encode_step_info(make_step_info(...))`: a compact, finite,
+  ASCII JSON object that begins `{"version":V,"kind":K,"layer":L,"samples":N`,
+  so a reader takes `samples` from that head (`step_samples`) and passes the
+  text on without decoding it. Series without the promise (older version-2
+  logs, hand-made ones) are decoded step by step.
 
 Version 1 (still read): one blob sequence at `<kind>/<layer>` whose element 0
 is the step's JSON and whose elements 1..n are the PNGs.
@@ -24,6 +31,7 @@ is the step's JSON and whose elements 1..n are the PNGs.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from tensorboard.compat.proto import summary_pb2
@@ -31,27 +39,47 @@ from tensorboard.compat.proto import summary_pb2
 PLUGIN_NAME = "netviz"
 VERSION = 2
 RUN_SUBDIR = "netviz"
-# Every kind a record can have, grouped by what computes them together: one
-# logger per group, one frequency per group in the callback.
+# The vocabulary: every kind a record can have, grouped by what computes them
+# together. One spec and one logger per group (`loggers/<group>.py`), and the
+# group's name is its keyword in `NetVizCallback` and its `tb-netviz log` flag.
 GROUPS: dict[str, tuple[str, ...]] = {
     "model": ("model",),
     "probe": ("probe",),
     "activations": ("activations",),
     "ascent": ("ascent",),
-    # "gradient" is the plain gradient with the same seed, for contrast;
-    # "accentuation" (Hamblin et al. 2024) changes the same probe inputs to
-    # raise the same channels, rows beside the reconstructions.
-    "deconv": ("deconvnet", "guided_backprop", "gradient", "accentuation"),
+    # The three backward passes through the ReLUs (Springenberg et al. 2014):
+    # "gradient" is the plain one, with the same channels, for contrast.
+    "deconv": ("deconvnet", "guided_backprop", "gradient"),
+    "accentuation": ("accentuation",),
     # Each channel's top-k real examples (one streamed pass over held-out
     # examples), and every channel's health over the probe and the examples.
-    "examples": ("exemplars",),
+    "exemplars": ("exemplars",),
     "units": ("units",),
     # Cascading weight randomization of the deconvolutions (Adebayo et al.
     # 2018), one record per layer: the similarity curves, verdict per method.
     "sanity": ("sanity",),
 }
+# The groups that are always logged: cheap (one forward pass of the probe at
+# most). Every other group is heavy: budgeted in a fit, a flag of
+# `tb-netviz log`.
+LIGHT = ("model", "probe", "activations", "units")
+DESCRIPTIONS = {
+    "ascent": "feature visualizations (gradient ascent) of each layer's channels",
+    "deconv": "deconvnet and guided-backprop reconstructions of the probe",
+    "accentuation": "feature accentuations of the probe (Hamblin et al. 2024)",
+    "exemplars": "each channel's top real examples over held-out data",
+    "sanity": "the weight-randomization sanity check of the reconstructions",
+}
 KINDS = tuple(kind for kinds in GROUPS.values() for kind in kinds)
 SERIES = ("info", "images")
+# The info series' promise that its step JSON has `make_step_info`'s head.
+STEP_JSON_COMPACT = "compact"
+# `make_step_info`'s head as `encode_step_info` writes it (ASCII, compact);
+# group 1 is `samples`.
+_STEP_HEAD = re.compile(
+    rb'\{"version":\d+,"kind":"[a-z_]+","layer":"(?:[^"\\]|\\.)*",'
+    rb'"samples":(0|[1-9]\d*)[,}]'
+)
 _INFO_SUFFIX = ".info"
 
 
@@ -72,6 +100,13 @@ def info_tag(kind: str, layer: str) -> str:
     return f"{check_kind(kind)}{_INFO_SUFFIX}/{layer}"
 
 
+def histogram_tag(layer: str) -> str:
+    """The TensorBoard histogram of a layer's activations over the probe,
+    `"<layer path>/activations/histogram"`: it sorts beside Keras' weight
+    histograms (`"<layer>/kernel/histogram"`) in the Histograms tab."""
+    return f"{layer}/activations/histogram"
+
+
 def split_tag(tag: str) -> tuple[str, str] | None:
     """`(kind, layer)` of a record tag `"<kind>/<layer>"`, or None if it is not one."""
     kind, sep, layer = tag.partition("/")
@@ -79,7 +114,7 @@ def split_tag(tag: str) -> tuple[str, str] | None:
 
 
 def create_summary_metadata(
-    kind: str, layer: str, series: str
+    kind: str, layer: str, series: str, step_json: str | None = None
 ) -> summary_pb2.SummaryMetadata:
     """Builds the `SummaryMetadata` proto for one NetViz series.
 
@@ -88,6 +123,8 @@ def create_summary_metadata(
       layer: the layer path, e.g. `"backbone/block1_conv1"`.
       series: `"info"` (a scalar string tensor of step JSON) or `"images"`
         (a rank-1 string tensor of PNGs).
+      step_json: `STEP_JSON_COMPACT` to promise (info series only) that every
+        step's JSON is made by `make_step_info` and `encode_step_info`.
 
     Returns:
       A `SummaryMetadata` with plugin name, JSON content and data class.
@@ -96,6 +133,10 @@ def create_summary_metadata(
     if series not in SERIES:
         raise ValueError(f"unknown series {series!r}; expected one of {SERIES}")
     content = {"version": VERSION, "kind": kind, "layer": layer, "series": series}
+    if step_json is not None:
+        if series != "info" or step_json != STEP_JSON_COMPACT:
+            raise ValueError(f"step_json {step_json!r} is only for info series")
+        content["step_json"] = step_json
     data_class = (
         summary_pb2.DATA_CLASS_TENSOR
         if series == "info"
@@ -134,6 +175,32 @@ def parse_plugin_content(content: bytes) -> dict[str, Any]:
     elif parsed.get("series") not in SERIES and version <= VERSION:
         raise ValueError(f"plugin content has no known series: {parsed!r}")
     return parsed
+
+
+def make_step_info(
+    kind: str, layer: str, samples: int, info: dict[str, Any]
+) -> dict[str, Any]:
+    """A step's JSON object: `version`, `kind`, `layer` and `samples` (the
+    number of images) first, in that order, then `info`'s keys.
+
+    The head's keys come first even where `info` holds them too (its values
+    win), so `step_samples` finds them; a head `info` breaks is decoded.
+    """
+    return {
+        "version": VERSION,
+        "kind": kind,
+        "layer": layer,
+        "samples": samples,
+        **info,
+    }
+
+
+def step_samples(data: bytes) -> int | None:
+    """`samples` from the head of a step's JSON written as `make_step_info`
+    and `encode_step_info` write it, without decoding the rest; None if the
+    head is not that (then decode the JSON to read it)."""
+    match = _STEP_HEAD.match(data)
+    return int(match[1]) if match else None
 
 
 def encode_step_info(info: dict[str, Any]) -> bytes:

@@ -7,7 +7,8 @@ would take TensorBoard itself down. It reads only through
 loader and remote logdirs alike.
 
 Routes (under `data/plugin/netviz/`), documented in the README's "HTTP API":
-`index.js` and `static/<file>` (the frontend), `runs`, `steps`, `image`.
+`index.js` and `static/<path>` (the frontend: `static/app.js`,
+`static/views/<file>`, `static/shared/<file>`), `runs`, `steps`, `image`.
 
 The entry point is `NetVizLoader`: it sets TensorBoard's sampling hint for
 `netviz` when the user gave none, so every step of an ordinary run is kept
@@ -44,12 +45,20 @@ def _frontend_dir() -> Path:
 
 
 def _static_files() -> dict[str, Path]:
-    """The allowlist: every `.js`/`.css` file directly in the frontend folder."""
-    folder = _frontend_dir()
+    """The allowlist: every `.js`/`.css` file in the frontend folder or below it.
+
+    Keys are `/`-separated paths relative to the folder (`app.js`,
+    `views/view_units.js`, `shared/state.js`), matched exactly against the
+    request, so `..`, backslashes and absolute paths never match. A file
+    that resolves outside the folder (a symbolic link) is left out.
+    """
+    folder = _frontend_dir().resolve()
     return {
-        p.name: p
-        for p in sorted(folder.iterdir())
-        if p.suffix in _CONTENT_TYPES and p.is_file()
+        p.relative_to(folder).as_posix(): p
+        for p in sorted(folder.rglob("*"))
+        if p.suffix in _CONTENT_TYPES
+        and p.is_file()
+        and p.resolve().is_relative_to(folder)
     }
 
 

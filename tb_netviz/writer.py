@@ -71,13 +71,7 @@ def write_record(
     Returns:
       False if no default summary writer is set, else True.
     """
-    full = {
-        "version": metadata.VERSION,
-        "kind": kind,
-        "layer": layer,
-        "samples": len(pngs),
-        **info,
-    }
+    full = metadata.make_step_info(kind, layer, len(pngs), info)
     if pngs:
         tf.summary.write(
             metadata.make_tag(kind, layer),
@@ -90,6 +84,10 @@ def write_record(
             metadata.info_tag(kind, layer),
             tf.constant(metadata.encode_step_info(full), dtype=tf.string),
             step=step,
-            metadata=metadata.create_summary_metadata(kind, layer, "info"),
+            # The step JSON is made as the promise says: a reader lists the
+            # steps without decoding every step's JSON.
+            metadata=metadata.create_summary_metadata(
+                kind, layer, "info", step_json=metadata.STEP_JSON_COMPACT
+            ),
         )
     )

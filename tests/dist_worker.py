@@ -31,7 +31,15 @@ def main(kind: str, log_dir: str) -> None:
     x, y = data(64)
     with strategy.scope():
         model = compiled(small_cnn())
-    cb = NetVizCallback(log_dir, probe=x[:2], layers=["conv1", "conv2"])
+    cb = NetVizCallback(
+        log_dir,
+        probe=x[:2],
+        layers=["conv1", "conv2"],
+        ascent=None,
+        deconv=None,
+        units=None,
+        sanity=None,
+    )
     if kind == "mirrored":
         model.fit(x, y, epochs=2, batch_size=16, callbacks=[cb], verbose=0)
     else:

@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 from ascent_models import acceptance, conv_layers, residual_cnn, strokes, trained
 
+from tb_netviz.loggers.ascent import EXAMPLES_FOR_ASCENT
 from tb_netviz.methods.ascent import FeatureVisualizer
 from tb_netviz.pictures import ascent as pictures
-from tb_netviz.plan import EXAMPLES_FOR_ASCENT
 
 LAYERS = {
     "demo": ["conv1", "conv2"],

@@ -37,12 +37,14 @@ def write_logdir(root: Path) -> Path:
     model = small_cnn(0)
     probe = data(2, seed=3)[0]
     deconv = loggers.DeconvLogger(
-        model, probe, ["conv2"], top_k=TOP_K, methods=("deconvnet", "accentuation")
+        model, probe, ["conv2"], top_k=TOP_K, methods="deconvnet"
     )
+    accentuation = loggers.AccentuationLogger(model, probe, ["conv2"], top_k=TOP_K)
     writer = tf.summary.create_file_writer(str(root / "run" / "netviz"))
     with writer.as_default():
         loggers.ProbeLogger(model, probe).log(0)
         deconv.log(0)
+        accentuation.log(0)
     writer.close()
     return root
 

@@ -17,8 +17,8 @@ pytest_plugins = ["browser_util"]
 def test_colormaps_and_steps(panel):
     result = panel.frame.evaluate(
         """async () => {
-        const cm = await import("./static/colormaps.js");
-        const st = await import("./static/state.js");
+        const cm = await import("./static/shared/colormaps.js");
+        const st = await import("./static/shared/state.js");
         const ends = {};
         for (const name of Object.keys(cm.COLORMAPS)) {
           const t = cm.lut(name);
@@ -57,7 +57,7 @@ def test_colormaps_and_steps(panel):
 def test_run_names_order_and_filter(panel):
     result = panel.frame.evaluate(
         """async () => {
-        const r = await import("./static/runs.js");
+        const r = await import("./static/shared/runs.js");
         const long = "sweep_lr_0.001_batch_128_seed_12";
         const short = r.middleEllipsis(long, 120);
         return {
@@ -82,8 +82,8 @@ def test_run_names_order_and_filter(panel):
 def test_url_state_round_trip_and_bad_values(panel):
     result = panel.frame.evaluate(
         """async () => {
-        const u = await import("./static/urlstate.js");
-        const st = await import("./static/state.js");
+        const u = await import("./static/shared/urlstate.js");
+        const st = await import("./static/shared/state.js");
         const a = st.createState();
         Object.assign(a, {view: "deconv", method: "guided_backprop", selectedRuns: ["a/netviz", "b,c"],
           layer: "conv2", sample: 3, step: 7, cmap: "magma", norm: "shared", zoom: "4", filter: "b",
@@ -118,8 +118,8 @@ def test_url_state_round_trip_and_bad_values(panel):
 def test_dead_marks_and_deferred_notes(panel):
     result = panel.frame.evaluate(
         """async () => {
-        const f = await import("./static/flags.js");
-        const col = await import("./static/columns.js");
+        const f = await import("./static/shared/flags.js");
+        const col = await import("./static/shared/columns.js");
         const act = {ranges: [[[0, 0], [0, 1]], [[0, 0], [0, 0]]], stats: {mean: [0, 0.1], frac_positive: [0, 0.2]}};
         const byStats = {ranges: [[[0, 1]]], stats: {mean: [0], frac_positive: [0]}};
         const asc = {objective: [0.5, 0, -1], channels: [4, 5, 6]};

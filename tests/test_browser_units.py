@@ -1,7 +1,7 @@
 """The Units view, the unit's page and exemplars beside feature visualizations,
 in a real `tensorboard` and headless Chromium.
 
-The logdir is written by the real loggers (`ExamplesLogger`, `UnitsLogger`,
+The logdir is written by the real loggers (`ExemplarsLogger`, `UnitsLogger`,
 `AscentLogger`, `ProbeLogger`) inside a `tf.summary` writer on `small_cnn`, no
 training: run "healthy" as built, run "dying" with conv1's channels 0-5 given
 a bias of -50, so they never rise above 0 (dead) on any input.
@@ -47,8 +47,10 @@ def write_units_logdir(root: Path) -> Path:
             bias[DEAD] = -50.0
             model.get_layer("conv1").set_weights([kernel, bias])
         probe = x[:4]
-        examples = loggers.ExamplesLogger(model, x, ["conv1", "conv2"], top_k=TOP_K)
-        units = loggers.UnitsLogger(model, probe, ["conv1", "conv2"], examples=examples)
+        examples = loggers.ExemplarsLogger(model, x, ["conv1", "conv2"], top_k=TOP_K)
+        units = loggers.UnitsLogger(
+            model, probe, ["conv1", "conv2"], exemplars=examples
+        )
         ascent = loggers.AscentLogger(
             model, ["conv1"], channels=ASCENT_CHANNELS, steps=8, budget_s=None
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from logs import read_records
 from models import compiled, data, small_cnn
 from plugin_client import PREFIX, make_client
 
-from tb_netviz import NetVizCallback, budget
+from tb_netviz import NetVizCallback, budget, loggers
+from tb_netviz.loggers import Activations, Ascent, Deconv, Exemplars, Sanity, Units
 
 
 class _Clock:
@@ -29,16 +31,16 @@ def test_first_run_and_final_epoch_always_run_then_the_share_decides(clock):
     b = budget.OverheadBudget(0.25)
     b.start()
     clock.now += 1.0  # one second of training, nothing spent yet
-    assert b.allows("ascent", spent=0.0, final=False)  # never ran: unknown cost
+    assert b.allows(Ascent(), spent=0.0, final=False)  # never ran: unknown cost
     assert b.ran("ascent", 2.0) == []
     clock.now += 3.0  # 2 s of that was NetViz: 2 s of training
-    assert not b.allows("ascent", spent=2.0, final=False)  # 4 > 0.25 * 2
-    assert b.allows("ascent", spent=2.0, final=True)
-    assert b.allows("activations", spent=2.0, final=False)  # light kinds always run
+    assert not b.allows(Ascent(), spent=2.0, final=False)  # 4 > 0.25 * 2
+    assert b.allows(Ascent(), spent=2.0, final=True)
+    assert b.allows(Activations(), spent=2.0, final=False)  # light kinds always run
     assert b.defer("ascent", 1) is True  # the first deferral is announced
     assert b.defer("ascent", 2) is False
     clock.now += 30.0  # 32 s of training: 2 + 2 <= 8
-    assert b.allows("ascent", spent=2.0, final=False)
+    assert b.allows(Ascent(), spent=2.0, final=False)
     assert b.ran("ascent", 2.0) == [1, 2]  # made up for
     assert b.deferred == {}
 
@@ -47,7 +49,7 @@ def test_no_budget_runs_everything(clock):
     b = budget.OverheadBudget(None)
     b.start()
     b.ran("deconv", 100.0)
-    assert b.allows("deconv", spent=100.0, final=False)
+    assert b.allows(Deconv(), spent=100.0, final=False)
 
 
 def test_heavy_kinds_are_deferred_in_a_real_fit_and_said_so(tmp_path, capsys):
@@ -55,9 +57,10 @@ def test_heavy_kinds_are_deferred_in_a_real_fit_and_said_so(tmp_path, capsys):
     kwargs = dict(
         probe=x[:2],
         layers=["conv1"],
-        ascent_freq=1,
-        ascent_steps=400,  # far more than training 32 tiny samples an epoch
-        ascent_channels=4,
+        # far more steps than training 32 tiny samples an epoch
+        ascent=Ascent(freq=1, steps=400, channels=4),
+        deconv=None,
+        sanity=None,
     )
     cb = NetVizCallback(str(tmp_path / "budget"), **kwargs)
     compiled(small_cnn()).fit(x, y, epochs=4, batch_size=32, callbacks=[cb], verbose=0)
@@ -87,21 +90,43 @@ def test_bad_budget_is_refused(share):
     with pytest.raises(
         ValueError, match="overhead_budget must be a number > 0, or None"
     ):
-        NetVizCallback("/tmp/x", probe=data(1)[0], overhead_budget=share)
+        NetVizCallback(
+            "/tmp/x",
+            probe=data(1)[0],
+            overhead_budget=share,
+            ascent=None,
+            deconv=None,
+            units=None,
+            sanity=None,
+        )
 
 
-def test_due_groups_by_frequency_make_up_for_deferred_steps_exemplars_first():
+def test_due_specs_by_schedule_in_needs_order_making_up_for_deferred_steps():
     b = budget.OverheadBudget(0.25)
-    freqs = {"activations": 1, "ascent": 2, "deconv": 0, "examples": 3}
-    assert b.due(freqs, 0) == [("activations", True)]
-    assert b.due(freqs, 5) == [
-        ("examples", True),
+    data = np.zeros((4, 8, 8, 1))
+    specs = loggers.order(
+        [Activations(), Ascent(freq=2), Units(), Exemplars(data, freq=3), Sanity()]
+    )
+    assert [s.group for s in specs][:2] == ["activations", "exemplars"]  # needed first
+
+    def due(epoch, final=False, heavy_only=False):
+        return [(s.group, hit) for s, hit in b.due(specs, epoch, final, heavy_only)]
+
+    # Sanity (freq None): the first and the last epoch.
+    assert due(0) == [("activations", True), ("sanity", True), ("units", True)]
+    assert due(5) == [
         ("activations", True),
+        ("exemplars", True),
         ("ascent", True),
+        ("units", True),
     ]
-    assert b.due(freqs, 5, skip=("activations",)) == [
-        ("examples", True),
+    assert due(5, heavy_only=True) == [("exemplars", True), ("ascent", True)]
+    assert due(6, final=True) == [
+        ("activations", True),
+        ("exemplars", True),
+        ("sanity", True),
         ("ascent", True),
+        ("units", True),
     ]
     b.defer("ascent", 1)
-    assert b.due(freqs, 4) == [("activations", True), ("ascent", False)]  # make-up only
+    assert due(4) == [("activations", True), ("ascent", False), ("units", True)]

@@ -9,6 +9,14 @@ from models import compiled, data, small_cnn
 from plugin_client import PREFIX, make_client
 
 from tb_netviz import NetVizCallback
+from tb_netviz.loggers import (
+    Accentuation,
+    Activations,
+    Ascent,
+    Deconv,
+    Exemplars,
+    Sanity,
+)
 
 
 def test_every_kind_on_its_own_frequency(tmp_path):
@@ -17,14 +25,11 @@ def test_every_kind_on_its_own_frequency(tmp_path):
         str(tmp_path),
         probe=x[:3],
         layers=["conv1", "conv2"],
-        activations_freq=2,
-        ascent_freq=1,
-        ascent_layers=["conv2"],
-        ascent_steps=8,
-        ascent_channels=[1, 3, 5],
-        deconv_freq=2,
-        deconv_layers=["conv1"],
-        deconv_top_k=2,
+        activations=Activations(freq=2),
+        ascent=Ascent(freq=1, layers=["conv2"], channels=[1, 3, 5], steps=8),
+        deconv=Deconv(freq=2, layers=["conv1"], top_k=2),
+        units=None,
+        sanity=Sanity(layers=["conv1"]),
     )
     compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
     assert cb.failures == []
@@ -37,7 +42,7 @@ def test_every_kind_on_its_own_frequency(tmp_path):
         "guided_backprop/conv1": [1],
         "model/graph": [0],
         "probe/input": [0],
-        "sanity/conv1": [1],  # deconvolutions on: checked at the end of training
+        "sanity/conv1": [0, 1],  # on by default: the first and the last epoch
     }
     client = make_client(str(tmp_path))[0]
     steps = client.get(
@@ -66,10 +71,11 @@ def test_default_ascent_channels_are_the_first_n_at_every_step(tmp_path):
         str(tmp_path),
         probe=x[:2],
         layers=["conv1"],
-        ascent_freq=1,
-        ascent_steps=2,
-        ascent_channels=3,
-        overhead_budget=None,  # every due step, whatever it costs
+        overhead_budget=None,
+        ascent=Ascent(freq=1, channels=3, steps=2),
+        deconv=None,
+        units=None,
+        sanity=None,
     )
     compiled(small_cnn()).fit(x, y, epochs=3, callbacks=[cb], verbose=0)
     client = make_client(str(tmp_path))[0]
@@ -81,9 +87,18 @@ def test_default_ascent_channels_are_the_first_n_at_every_step(tmp_path):
 
 def test_budget_writes_what_it_has_and_warns(tmp_path):
     x, y = data()
-    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1"], ascent_freq=1,
-                        ascent_steps=100000, ascent_budget_s=2.0)  # fmt: skip
-    with pytest.warns(RuntimeWarning, match="ascent_budget_s ran out at layer 'conv1'"):
+    cb = NetVizCallback(
+        str(tmp_path),
+        probe=x[:2],
+        layers=["conv1"],
+        ascent=Ascent(freq=1, steps=100000, budget_s=2.0),
+        deconv=None,
+        units=None,
+        sanity=None,
+    )
+    with pytest.warns(
+        RuntimeWarning, match="the ascent budget_s ran out at layer 'conv1'"
+    ):
         compiled(small_cnn()).fit(x, y, epochs=1, callbacks=[cb], verbose=0)
     client = make_client(str(tmp_path))[0]
     (step,) = client.get(
@@ -97,24 +112,25 @@ def test_budget_writes_what_it_has_and_warns(tmp_path):
     ("kwargs", "message"),
     [
         (
-            {"ascent_freq": 1, "ascent_channels": [0, 8]},
-            r"ascent_channels \[8\] out of range: layer 'conv1' has 8 channels",
+            {"ascent": Ascent(channels=[0, 8])},
+            r"channels \[8\] out of range: layer 'conv1' has 8 channels",
         ),
         (
-            {"deconv_freq": 1, "deconv_channels": [9]},
-            r"deconv_channels \[9\] out of range: layer 'conv1' has 8 channels",
+            {"deconv": Deconv(channels=[9])},
+            r"channels \[9\] out of range: layer 'conv1' has 8 channels",
         ),
-        ({"ascent_freq": 1, "ascent_layers": ["conv9"]}, "no layer 'conv9'"),
-        ({"deconv_freq": 1, "deconv_layers": ["logits"]}, "no spatial structure"),
-        ({"ascent_freq": -1}, "ascent_freq must be an integer >= 0"),
-        ({"accentuate": True}, "accentuate=True .* set deconv_freq too"),
+        ({"ascent": Ascent(layers=["conv9"])}, "no layer 'conv9'"),
+        ({"deconv": Deconv(layers=["logits"])}, "no spatial structure"),
+        ({"sanity": Sanity(top_k=0)}, "top_k must be an integer >= 1"),
     ],
 )
 def test_kind_configuration_errors(tmp_path, kwargs, message):
     x, y = data()
+    model = compiled(small_cnn())
     with pytest.raises(ValueError, match=message):
         cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1"], **kwargs)
-        compiled(small_cnn()).fit(x, y, epochs=1, callbacks=[cb], verbose=0)
+        model.fit(x, y, epochs=1, callbacks=[cb], verbose=0)
+    assert model.optimizer.iterations.numpy() == 0  # before the first batch
 
 
 def test_runtime_failure_in_ascent_does_not_stop_training(tmp_path, monkeypatch):
@@ -126,7 +142,13 @@ def test_runtime_failure_in_ascent_does_not_stop_training(tmp_path, monkeypatch)
     monkeypatch.setattr(ascent, "record", broken)
     x, y = data()
     cb = NetVizCallback(
-        str(tmp_path), probe=x[:2], layers=["conv1"], ascent_freq=1, ascent_steps=2
+        str(tmp_path),
+        probe=x[:2],
+        layers=["conv1"],
+        ascent=Ascent(freq=1, steps=2),
+        deconv=None,
+        units=None,
+        sanity=None,
     )
     with pytest.warns(RuntimeWarning, match="could not log ascent of layer 'conv1'"):
         history = compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
@@ -150,13 +172,11 @@ def test_feature_visualizations_are_checked_against_exemplars_and_a_second_seed(
         str(tmp_path),
         probe=x[:4],
         layers=["conv2"],
-        ascent_freq=1,
-        ascent_steps=6,
-        ascent_channels=[0, 3],
-        ascent_seeds=2,
-        examples=x[32:],
-        examples_top_k=3,
         overhead_budget=None,
+        ascent=Ascent(freq=1, channels=[0, 3], steps=6, seeds=2),
+        deconv=None,
+        exemplars=Exemplars(x[32:], freq=1, top_k=3),
+        sanity=None,
     )
     compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
     assert cb.failures == []
@@ -183,13 +203,13 @@ def test_accentuations_ride_on_the_deconvolutions(tmp_path):
         str(tmp_path),
         probe=x[:2],
         layers=["conv2"],
-        activations_freq=2,
-        deconv_freq=2,
-        deconv_top_k=2,
-        deconv_method="guided_backprop",
-        accentuate=True,
-        sanity_freq=None,
         overhead_budget=None,
+        activations=Activations(freq=2),
+        ascent=None,
+        deconv=Deconv(freq=2, top_k=2, methods="guided_backprop"),
+        accentuation=Accentuation(freq=2, top_k=2),
+        units=None,
+        sanity=None,
     )
     compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
     assert cb.failures == []

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 from logs import read_records
 from models import small_cnn
+from plugin_client import PREFIX, make_client
 from tb_process import free_port, get
 
 from tb_netviz import cli
@@ -66,8 +67,14 @@ def test_log_writes_every_kind_at_one_step(saved, tmp_path, capsys):
             "guided_backprop/conv1",
             "guided_backprop/pool",
             "guided_backprop/conv2",
+            "units/conv1",
+            "units/pool",
+            "units/conv2",
         ]
     }
+    assert (
+        "probe: 3 input(s) of shape (16, 16, 3); PNG/JPEG values 0..255 mapped" in out
+    )
 
 
 def test_npy_probe_and_chosen_layers(saved, tmp_path):
@@ -79,26 +86,43 @@ def test_npy_probe_and_chosen_layers(saved, tmp_path):
         "activations/logits",
         "model/graph",
         "probe/input",
+        "units/conv2",
+        "units/logits",
     ]
 
 
 def test_accentuations_of_the_probe(saved, tmp_path):
     logdir = str(tmp_path / "accent")
     args = ["log", str(saved / "model.keras"), "--probe", str(saved / "probe.npy")]
-    extra = ["--layers", "conv2", "--accentuate"]
+    extra = ["--layers", "conv2", "--accentuation"]
     assert cli.main([*args, "--logdir", logdir, *extra]) == 0
     assert sorted(read_records(f"{logdir}/netviz")) == [
         "accentuation/conv2",
         "activations/conv2",
         "model/graph",
         "probe/input",
+        "units/conv2",
     ]
+
+
+def test_sanity_of_a_saved_model_is_served(saved, tmp_path):
+    logdir = tmp_path / "sane"
+    args = ["log", str(saved / "model.keras"), "--probe", str(saved / "probe.npy")]
+    assert (
+        cli.main([*args, "--logdir", str(logdir), "--layers", "conv2", "--sanity"]) == 0
+    )
+    assert read_records(f"{logdir}/netviz")["sanity/conv2"] == [0]
+    client = make_client(str(tmp_path))[0]
+    query = {"run": "sane/netviz", "tag": "sanity/conv2"}
+    step = client.get(f"{PREFIX}/steps", query_string=query).json["steps"][0]
+    assert list(step["info"]["methods"]) == ["deconvnet", "guided_backprop", "gradient"]
+    assert step["samples"] > 0
 
 
 def test_examples_give_exemplars_and_unit_health(saved, tmp_path):
     logdir = str(tmp_path / "ex")
     args = ["log", str(saved / "model.keras"), "--probe", str(saved / "probe.npy")]
-    extra = ["--examples", str(saved / "images"), "--layers", "conv1"]
+    extra = ["--exemplars", str(saved / "images"), "--layers", "conv1"]
     assert cli.main([*args, "--logdir", logdir, *extra]) == 0
     assert sorted(read_records(f"{logdir}/netviz")) == [
         "activations/conv1",
@@ -119,8 +143,8 @@ def test_examples_give_exemplars_and_unit_health(saved, tmp_path):
         (
             "model.keras",
             "probe.npy",
-            ["--examples", "no.npy"],
-            "examples file .* not exist",
+            ["--exemplars", "no.npy"],
+            "exemplars file .* not exist",
         ),
         ("model.keras", "gray.png", [], "has 1 colour channel.* takes 3; convert it"),
         (
@@ -188,7 +212,7 @@ def test_console_script_help_and_serve(saved, tmp_path):
                 pass
             time.sleep(0.5)
         assert sorted(runs) == ["mine/netviz"]
-        assert sorted(runs["mine/netviz"]) == ["activations", "model", "probe"]
+        assert sorted(runs["mine/netviz"]) == ["activations", "model", "probe", "units"]
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -15,7 +15,7 @@ import sys
 SCRIPT = r"""
 import json, resource, sys
 import numpy as np, keras
-from tb_netviz import NetVizCallback
+from tb_netviz import Exemplars, NetVizCallback
 from tb_netviz.demo import make_data, make_model
 
 with_examples = sys.argv[2] == "1"
@@ -26,8 +26,8 @@ model = make_model()
 model.compile(optimizer="adam",
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 cb = NetVizCallback(sys.argv[1], x[:8], layers=["conv1", "conv2", "dense"],
-                    examples=examples if with_examples else None,
-                    unit_health=True, overhead_budget=None)
+                    exemplars=Exemplars(examples, freq=1) if with_examples else None,
+                    ascent=None, deconv=None, sanity=None, overhead_budget=None)
 model.fit(x, y, batch_size=32, epochs=2, callbacks=[cb], verbose=0)
 assert cb.failures == [], cb.failures
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

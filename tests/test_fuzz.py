@@ -79,8 +79,8 @@ def _frontend_dir() -> Path:
 
 
 ALLOWED = {
-    p.name: p.read_bytes()
-    for p in _frontend_dir().iterdir()
+    p.relative_to(_frontend_dir()).as_posix(): p.read_bytes()
+    for p in _frontend_dir().rglob("*")
     if p.suffix in TYPES and p.is_file()
 }
 

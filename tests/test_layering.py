@@ -70,7 +70,13 @@ def test_every_module_is_seen():
 def test_entry_point_side_is_light(module):
     _, every = MODULES[module]
     assert not _roots(every) & HEAVY, f"{module} imports {_roots(every) & HEAVY}"
-    allowed = ("tb_netviz.metadata", "tb_netviz.reader", "tb_netviz.callback")
+    # The package root imports the callback and the specs lazily.
+    allowed = (
+        "tb_netviz.metadata",
+        "tb_netviz.reader",
+        "tb_netviz.callback",
+        "tb_netviz.loggers",
+    )
     assert all(_within(m, allowed) for m in _ours(every)), _ours(every)
 
 
@@ -99,6 +105,7 @@ def test_arrows_point_one_way(module):
         allowed = (
             "tb_netviz.methods.common.layers",
             "tb_netviz.methods.common.default_layers",
+            "tb_netviz.loggers.spec",  # the schedule reads the specs
         )
         assert all(_within(m, allowed) for m in ours), ours
     if _within(module, ("tb_netviz.loggers",)):
@@ -139,3 +146,60 @@ def test_no_test_module_imports_another():
         _, every = _imports(path)
         imported = {name.split(".")[0] for name in every}
         assert not {n for n in imported if n.startswith("test_")}, path.name
+
+
+def test_the_callback_names_no_group_of_the_vocabulary():
+    from tb_netviz import metadata
+
+    tree = ast.parse((PACKAGE / "callback.py").read_text(encoding="utf-8"))
+    strings = {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+    }
+    # "probe" is also the probe batch, the callback's second argument, and
+    # "model" Keras' `Callback.model`.
+    groups = set(metadata.GROUPS) - {"probe", "model"}
+    assert not strings & groups, strings & groups
+    assert not names & groups, names & groups
+    specs = {g.capitalize() for g in metadata.GROUPS}
+    assert not names & specs, names & specs
+
+
+def test_no_module_imports_a_private_name_from_another():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.name} imports {private} from {node.module}"
+            # module._name (a module imported under its name or an alias)
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                owner = node.value.id
+                assert (
+                    owner in ("self", "cls", "e", "np", "tf", "keras")
+                    or (owner[0].isupper())
+                    or owner in _local_names(tree)
+                ), f"{path.name} reads {owner}.{node.attr}"
+
+
+def _local_names(tree: ast.AST) -> set[str]:
+    """Names bound in a module other than by import (objects, not modules)."""
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    bound = {
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    } | {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args}
+    return bound - imported

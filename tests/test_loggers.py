@@ -11,7 +11,13 @@ from logs import read_records
 from models import data, small_cnn
 from plugin_client import PREFIX, make_client
 
-from tb_netviz.loggers import ActivationsLogger, AscentLogger, DeconvLogger, ProbeLogger
+from tb_netviz.loggers import (
+    AccentuationLogger,
+    ActivationsLogger,
+    AscentLogger,
+    DeconvLogger,
+    ProbeLogger,
+)
 
 
 def test_a_custom_loop_logs_every_kind(tmp_path):
@@ -56,11 +62,11 @@ def test_list_valued_overrides_are_fine(tmp_path, capsys):
         (lambda m, x: AscentLogger(m, ["conv2"], preset="lucky"), "unknown preset"),
         (
             lambda m, x: AscentLogger(m, ["conv2"], channels=[16]),
-            r"ascent_channels \[16\] out of range: layer 'conv2' has 16 channels",
+            r"channels \[16\] out of range: layer 'conv2' has 16 channels",
         ),
         (
             lambda m, x: DeconvLogger(m, x, ["conv1"], channels=[8]),
-            r"deconv_channels \[8\] out of range: layer 'conv1' has 8 channels",
+            r"channels \[8\] out of range: layer 'conv1' has 8 channels",
         ),
         (lambda m, x: ActivationsLogger(m, x, ["conv9"]), "Closest: conv2, conv1"),
         (
@@ -70,9 +76,7 @@ def test_list_valued_overrides_are_fine(tmp_path, capsys):
         (lambda m, x: ActivationsLogger(m, x, []), "name at least one layer"),
         (lambda m, x: DeconvLogger(m, x, ["logits"]), "no spatial structure"),
         (
-            lambda m, x: DeconvLogger(
-                m, x, ["conv2"], methods="accentuation", input_range=(0.0, 0.5)
-            ),
+            lambda m, x: AccentuationLogger(m, x, ["conv2"], input_range=(0.0, 0.5)),
             r"outside input_range \(0.0, 0.5\)",
         ),
     ],
@@ -113,11 +117,10 @@ def test_sequence_and_multi_input_probes_are_drawn(tmp_path):
 
 def test_accentuations_beside_the_reconstructions(tmp_path):
     model, (x, _) = small_cnn(), data(3)
-    logger = DeconvLogger(
-        model, x, ["conv2"], top_k=2, methods=("deconvnet", "accentuation")
-    )
+    deconv = DeconvLogger(model, x, ["conv2"], top_k=2, methods="deconvnet")
+    accentuation = AccentuationLogger(model, x, ["conv2"], top_k=2)
     with logs.event_writer(tmp_path / "r"):
-        assert logger.log(4)
+        assert deconv.log(4) and accentuation.log(4)
     assert read_records(str(tmp_path / "r")) == {
         "deconvnet/conv2": [4],
         "accentuation/conv2": [4],
@@ -143,6 +146,4 @@ def test_accentuations_beside_the_reconstructions(tmp_path):
     assert tf.io.decode_png(png.data).shape == (16, 3 * 16 + 2 * 2, 3)
     sequences = keras.Sequential([keras.Input((12, 3)), keras.layers.Conv1D(2, 3)])
     with pytest.raises(ValueError, match="one image input"):
-        DeconvLogger(
-            sequences, np.zeros((2, 12, 3)), ["conv1d"], methods="accentuation"
-        )
+        AccentuationLogger(sequences, np.zeros((2, 12, 3)), ["conv1d"])

@@ -10,6 +10,7 @@ from logs import read_records
 from plugin_client import PREFIX, make_client
 
 from tb_netviz import NetVizCallback
+from tb_netviz.loggers import Ascent, Deconv, Sanity
 
 
 def _sequence_model() -> keras.Model:
@@ -37,7 +38,13 @@ def test_conv1d_lstm_deconvolution_is_drawn_time_by_channel(tmp_path):
     x = np.random.default_rng(0).normal(size=(64, 40, 3)).astype("float32")
     y = (x.mean((1, 2)) > 0).astype("int32")
     cb = NetVizCallback(
-        str(tmp_path), probe=x[:4], layers=["conv"], deconv_freq=1, deconv_top_k=2
+        str(tmp_path),
+        probe=x[:4],
+        layers=["conv"],
+        ascent=None,
+        deconv=Deconv(freq=1, top_k=2),
+        units=None,
+        sanity=Sanity(),
     )
     _sequence_model().fit(x, y, epochs=2, callbacks=[cb], verbose=0)
     assert cb.failures == []
@@ -56,8 +63,8 @@ def test_conv1d_lstm_deconvolution_is_drawn_time_by_channel(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "method"),
     [
-        ({"deconv_freq": 1}, "deconvolution"),
-        ({"ascent_freq": 1}, "feature visualization"),
+        ({"deconv": Deconv(), "ascent": None}, "deconvolution"),
+        ({"ascent": Ascent(), "deconv": None}, "feature visualization"),
     ],
 )
 def test_token_ids_are_refused_before_the_first_batch(tmp_path, kwargs, method):
@@ -70,7 +77,15 @@ def test_token_ids_are_refused_before_the_first_batch(tmp_path, kwargs, method):
         model.fit(xi, xi[:, 0] % 2, epochs=1, callbacks=[cb], verbose=0)
     assert model.optimizer.iterations.numpy() == 0  # not one batch ran
     # What works instead: activations of the same layers.
-    ok = NetVizCallback(str(tmp_path / "ok"), probe=xi[:4], layers=["emb", "att"])
+    ok = NetVizCallback(
+        str(tmp_path / "ok"),
+        probe=xi[:4],
+        layers=["emb", "att"],
+        ascent=None,
+        deconv=None,
+        units=None,
+        sanity=None,
+    )
     model.fit(xi, xi[:, 0] % 2, epochs=1, callbacks=[ok], verbose=0)
     assert ok.failures == []
     assert sorted(read_records(f"{tmp_path}/ok/netviz")) == [

@@ -29,10 +29,13 @@ def test_wheel_has_frontend_and_entry_point(tmp_path):
     )
     (wheel,) = tmp_path.glob("tb_netviz-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
+    folder = ROOT / "frontend"
     frontend = {
-        p.name for p in (ROOT / "frontend").iterdir() if p.suffix in {".js", ".css"}
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.suffix in {".js", ".css"}
     }
-    assert "index.js" in frontend
+    assert {"index.js", "app.js", "views/view_units.js", "shared/state.js"} <= frontend
     assert {f"tb_netviz/frontend/{n}" for n in frontend} <= names
     assert "tb_netviz/plugin.py" in names
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]

@@ -10,6 +10,8 @@ import pytest
 import tensorflow as tf
 from plugin_client import PREFIX, make_client
 
+from tb_netviz.plugin import _frontend_dir
+
 
 def _write_run(path: str, steps=(0, 1, 2), samples: int = 2) -> None:
     rng = np.random.default_rng(0)
@@ -178,6 +180,15 @@ def test_steps_unknown_tag_is_404(client):
         "/static/..\\plugin.py",
         "/static/nothere.js",
         "/static/",
+        "/static/views/../app.js",
+        "/static/views/%2e%2e/app.js",
+        "/static/views\\view_units.js",
+        "/static/views//view_units.js",
+        "/static/./app.js",
+        "/static/views/",
+        "/static/views",
+        "/static/view_units.js",
+        "/static/shared/../../plugin.py",
     ],
 )
 def test_static_path_guard(client, path):
@@ -191,6 +202,23 @@ def test_frontend_files_are_served(client):
     assert response.status_code == 200
     assert response.content_type == "text/javascript; charset=utf-8"
     assert b"export" in response.data
+
+
+@pytest.mark.parametrize(
+    "name, ctype",
+    [
+        ("app.js", "text/javascript"),
+        ("style.css", "text/css"),
+        ("views/view_units.js", "text/javascript"),
+        ("views/unit_page.js", "text/javascript"),
+        ("shared/state.js", "text/javascript"),
+    ],
+)
+def test_static_files_in_subfolders_are_served(client, name, ctype):
+    response = client.get(f"{PREFIX}/static/{name}")
+    assert response.status_code == 200
+    assert response.content_type == f"{ctype}; charset=utf-8"
+    assert response.data == (_frontend_dir() / name).read_bytes()
 
 
 def test_plugin_listing_names_the_tab(client):

@@ -26,7 +26,15 @@ from tb_netviz.methods.common import layers as layers_lib
 
 def _fit_run(log_dir: str, epochs: int = 2) -> None:
     x, y = data()
-    cb = NetVizCallback(log_dir, probe=x[:2], layers=["conv1", "conv2"])
+    cb = NetVizCallback(
+        log_dir,
+        probe=x[:2],
+        layers=["conv1", "conv2"],
+        ascent=None,
+        deconv=None,
+        units=None,
+        sanity=None,
+    )
     compiled(small_cnn()).fit(x, y, epochs=epochs, callbacks=[cb], verbose=0)
 
 
@@ -95,7 +103,16 @@ class _StopAt(keras.callbacks.Callback):
 @pytest.mark.parametrize("error", [RuntimeError("boom"), KeyboardInterrupt()])
 def test_interrupted_fit_leaves_every_written_step_readable(tmp_path, error):
     x, y = data(64)
-    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["conv1"], update_freq=2)
+    cb = NetVizCallback(
+        str(tmp_path),
+        probe=x[:2],
+        layers=["conv1"],
+        update_freq=2,
+        ascent=None,
+        deconv=None,
+        units=None,
+        sanity=None,
+    )
     stop = _StopAt(1, 1, error)
     with pytest.raises(type(error)):
         compiled(small_cnn()).fit(
@@ -122,7 +139,15 @@ def test_nonfinite_activations_are_written_flagged_and_warned(tmp_path):
     model = compiled(keras.Model(inp, out))
     probe = x[:2].copy()
     probe[0, 5, 5, 0] = np.nan  # a broken probe pixel: NaN in, NaN out
-    cb = NetVizCallback(str(tmp_path), probe=probe, layers=["linear_conv"])
+    cb = NetVizCallback(
+        str(tmp_path),
+        probe=probe,
+        layers=["linear_conv"],
+        ascent=None,
+        deconv=None,
+        units=None,
+        sanity=None,
+    )
     with pytest.warns(
         RuntimeWarning, match="non-finite values .* layer 'linear_conv' at step 0"
     ):
@@ -218,7 +243,15 @@ def test_nested_path_that_does_not_exist(tmp_path):
     x, y = data()
     model = nested_cnn()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    cb = NetVizCallback(str(tmp_path), probe=x[:2], layers=["backbone/nope"])
+    cb = NetVizCallback(
+        str(tmp_path),
+        probe=x[:2],
+        layers=["backbone/nope"],
+        ascent=None,
+        deconv=None,
+        units=None,
+        sanity=None,
+    )
     with pytest.raises(
         ValueError,
         match="no layer 'backbone/nope'.*Layer paths: scale, backbone, backbone/block1_conv1",

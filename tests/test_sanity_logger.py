@@ -13,7 +13,7 @@ from plugin_client import PREFIX, make_client
 from tensorboard.backend.event_processing import event_accumulator
 
 from tb_netviz import NetVizCallback
-from tb_netviz.loggers import SanityLogger
+from tb_netviz.loggers import Sanity, SanityLogger
 from tb_netviz.pictures import sanity as pictures
 
 VERDICTS = {pictures.DEPENDS, pictures.SAME}
@@ -101,21 +101,25 @@ def test_the_logger_checks_its_configuration():
 @pytest.mark.parametrize(
     ("kwargs", "want"),
     [
-        ({"deconv_freq": 1}, {"sanity/conv1": [2]}),  # default: end of training
-        ({"deconv_freq": 1, "sanity_freq": None}, {}),
-        ({"sanity_freq": 2}, {"sanity/conv1": [1, 2]}),  # every 2, and the end
-        ({}, {}),  # no deconvolutions: no check
+        ({}, {"sanity/conv1": [0, 2]}),  # default: before and after training
+        ({"sanity": None}, {}),
+        (
+            {"sanity": Sanity(freq=2, top_k=1)},
+            {"sanity/conv1": [1, 2]},
+        ),  # every 2, and the end
     ],
 )
-def test_the_callback_checks_at_the_end_of_training(tmp_path, kwargs, want):
+def test_the_callback_checks_at_the_first_and_last_epoch(tmp_path, kwargs, want):
     x, y = data(8)
     cb = NetVizCallback(
         str(tmp_path),
         probe=x[:3],
         layers=["conv1"],
-        deconv_top_k=1,
         overhead_budget=None,
-        **kwargs,
+        ascent=None,
+        deconv=None,
+        units=None,
+        **{"sanity": Sanity(top_k=1), **kwargs},
     )
     compiled(small_cnn()).fit(x, y, epochs=3, callbacks=[cb], verbose=0)
     assert cb.failures == []
@@ -128,8 +132,15 @@ def test_the_callback_checks_at_the_end_of_training(tmp_path, kwargs, want):
 
 
 def test_sanity_freq_is_checked():
-    with pytest.raises(ValueError, match="sanity_freq"):
-        NetVizCallback("logs", probe=np.zeros((2, 16, 16, 3)), sanity_freq=-1)
+    with pytest.raises(ValueError, match=r"Sanity\(freq=...\) must be an integer"):
+        NetVizCallback(
+            "logs",
+            probe=np.zeros((2, 16, 16, 3)),
+            ascent=None,
+            deconv=None,
+            units=None,
+            sanity=Sanity(freq=-1),
+        )
 
 
 def test_later_checks_reuse_one_copy_and_see_the_current_weights(tmp_path):

@@ -11,6 +11,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from tb_netviz import NetVizCallback
 from tb_netviz.demo import make_data, make_model
+from tb_netviz.loggers import Exemplars
 from tb_netviz.methods import layer_activations, unit_health
 from tb_netviz.pictures import units as pictures
 
@@ -33,10 +34,11 @@ def demo_run(tmp_path_factory):
         log_dir,
         probe,
         layers=LAYERS,
-        examples=held_out,
-        examples_top_k=4,
-        examples_freq=2,
         overhead_budget=None,
+        ascent=None,
+        deconv=None,
+        exemplars=Exemplars(held_out, freq=2, top_k=4),
+        sanity=None,
     )
     model.fit(x, y, batch_size=32, epochs=2, callbacks=[cb], verbose=0)
     assert cb.failures == []
@@ -54,7 +56,7 @@ def test_records_of_every_step_and_source(demo_run):
     records = read_records(f"{log_dir}/netviz")
     for layer in LAYERS:
         assert records[f"units/{layer}"] == [0, 1]  # every activations step
-        assert records[f"exemplars/{layer}"] == [1]  # examples_freq=2
+        assert records[f"exemplars/{layer}"] == [1]  # Exemplars(freq=2)
     steps = _steps(log_dir, "units/conv2")
     assert [s["samples"] for s in steps] == [0, 0]  # step JSON only
     first, last = (s["info"] for s in steps)
@@ -135,21 +137,51 @@ def test_unit_health_on_a_dataset_and_in_pictures():
     assert info["sources"]["probe"]["constant"] == [0, 1]
 
 
-def test_unit_health_off_by_default_and_on_request(tmp_path):
+def test_unit_health_on_by_default_and_off_on_request(tmp_path):
     x, y = make_data(64)
     model = make_model()
     model.compile(
         optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(True)
     )
-    cb = NetVizCallback(str(tmp_path / "a"), x[:2], layers=["conv1"])
+    cb = NetVizCallback(
+        str(tmp_path / "a"),
+        x[:2],
+        layers=["conv1"],
+        ascent=None,
+        deconv=None,
+        units=None,
+        sanity=None,
+    )
     model.fit(x, y, epochs=1, callbacks=[cb], verbose=0)
     assert not any(t.startswith("units/") for t in read_records(f"{tmp_path}/a/netviz"))
-    cb = NetVizCallback(str(tmp_path / "b"), x[:2], layers=["conv1"], unit_health=True)
+    cb = NetVizCallback(
+        str(tmp_path / "b"),
+        x[:2],
+        layers=["conv1"],
+        ascent=None,
+        deconv=None,
+        sanity=None,
+    )
     model.fit(x, y, epochs=1, callbacks=[cb], verbose=0)
     records = read_records(f"{tmp_path}/b/netviz")
     assert records["units/conv1"] == [0] and "exemplars/conv1" not in records
-    with pytest.raises(ValueError, match="examples_top_k must be an integer >= 1"):
-        NetVizCallback(str(tmp_path), x[:2], examples=x, examples_top_k=0)
+    with pytest.raises(ValueError, match="top_k must be an integer >= 1"):
+        cb = NetVizCallback(
+            str(tmp_path),
+            x[:2],
+            ascent=None,
+            deconv=None,
+            exemplars=Exemplars(x, freq=1, top_k=0),
+            sanity=None,
+        )
+        model.fit(x, y, epochs=1, callbacks=[cb], verbose=0)
     with pytest.raises(ValueError, match="examples have shape"):
-        cb = NetVizCallback(str(tmp_path / "c"), x[:2], examples=x[:, :8])
+        cb = NetVizCallback(
+            str(tmp_path / "c"),
+            x[:2],
+            ascent=None,
+            deconv=None,
+            exemplars=Exemplars(x[:, :8], freq=1),
+            sanity=None,
+        )
         model.fit(x, y, epochs=1, callbacks=[cb], verbose=0)

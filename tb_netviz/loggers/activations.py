@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
+import tensorflow as tf
 
-from tb_netviz import config
+from tb_netviz import config, metadata
 from tb_netviz.loggers.base import Logger, warn_nonfinite
+from tb_netviz.loggers.spec import Context, Spec, spec
 from tb_netviz.methods.activations import ActivationReader
 from tb_netviz.pictures import activations as pictures
 
@@ -31,6 +33,7 @@ class ActivationsLogger(Logger):
         layers: Sequence[str],
         max_channels: int = 64,
         max_tile_size: int = 64,
+        histograms: bool = True,
     ):
         """Args:
         model: a built Sequential or functional model (nested models allowed).
@@ -38,6 +41,9 @@ class ActivationsLogger(Logger):
         layers: layer paths, e.g. `["conv1", "backbone/block1_conv1"]`.
         max_channels: at most this many channels drawn per layer (the first).
         max_tile_size: each channel is drawn at most this many pixels a side.
+        histograms: also write each layer's activations over the probe (all
+          drawn channels and positions) as a TensorBoard histogram,
+          `<layer>/activations/histogram`, beside Keras' weight histograms.
 
         Raises:
           ValueError: an unknown layer (close names listed), a probe that does
@@ -47,6 +53,7 @@ class ActivationsLogger(Logger):
         self._probe = config.check_probe(model, probe)
         self._max_channels = config.check_freq("max_channels", max_channels, False)
         self._max_tile = config.check_freq("max_tile_size", max_tile_size, False)
+        self._histograms = bool(histograms)
         self._reader = ActivationReader(model, self.layers, self._max_channels)
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
@@ -55,9 +62,16 @@ class ActivationsLogger(Logger):
         if outputs is None:
             return False
         share = (time.perf_counter() - start) / len(self.layers)
+        if self._histograms:
+            self.each_layer(step, lambda layer: self._histogram(layer, outputs, step))
         return self.each_layer(
             step, lambda layer: self._one(layer, outputs[layer], step, share, extra)
         )
+
+    def _histogram(self, layer: str, outputs, step: int) -> bool:
+        values = outputs[layer]
+        values = values[np.isfinite(values)]
+        return tf.summary.histogram(metadata.histogram_tag(layer), values, step=step)
 
     def _one(
         self, layer: str, acts: np.ndarray, step: int, share: float, extra
@@ -73,3 +87,26 @@ class ActivationsLogger(Logger):
             warn_nonfinite("activations", layer, step)
         seconds = share + time.perf_counter() - start
         return self.write("activations", layer, step, record, seconds, extra)
+
+
+@spec
+class Activations(Spec):
+    """Activations of the shown layers on the probe (`ActivationsLogger`).
+
+    On by default, every epoch; with the callback's `update_freq=N`, every N
+    batches. `histograms` also writes each layer's activation histogram over
+    the probe to TensorBoard's Histograms and Distributions tabs.
+    """
+
+    group: ClassVar[str] = "activations"
+    default: ClassVar[bool] = True
+    freq: int | None = 1
+    layers: Sequence[str] | None = None
+    max_channels: int = 64
+    max_tile_size: int = 64
+    histograms: bool = True
+
+    def build(self, context: Context) -> ActivationsLogger:
+        s = self.settings()
+        s["layers"] = s["layers"] or context.layers
+        return ActivationsLogger(context.model, context.probe, **s)

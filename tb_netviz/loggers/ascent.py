@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
 
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger, warn_nonfinite
+from tb_netviz.loggers.spec import Context, Spec, spec
 from tb_netviz.methods.ascent import FeatureVisualizer, presets
 from tb_netviz.methods.common import layers as layers_lib
 from tb_netviz.methods.sanity import features as sanity_fv
@@ -64,7 +65,7 @@ class AscentLogger(Logger):
           Gram-matrix penalty, Olah et al. 2017, logged as a facets grid).
         seeds: 2 also optimizes with the next seed, for the seed-stability
           check (the SSIM between the two seeds' images, `checks.seed_ssim`).
-        exemplars: an `ExamplesLogger` whose latest exemplars each channel's
+        exemplars: an `ExemplarsLogger` whose latest exemplars each channel's
           picture is checked against (`checks` in the step JSON; see
           `methods.sanity_fv`); None: no exemplar checks.
         **overrides: single settings of the preset (`jitter=4`, `scales=[1.0,
@@ -75,14 +76,14 @@ class AscentLogger(Logger):
         """
         super().__init__(layers)
         if isinstance(channels, int):
-            config.check_freq("ascent_channels", channels, False)
+            config.check_freq("channels", channels, False)
         self._steps, self._seed = steps, int(seed)
-        self._seeds = config.check_freq("ascent_seeds", seeds, False)
+        self._seeds = config.check_freq("seeds", seeds, False)
         self._exemplars, self._model = exemplars, model
-        self._budget_s = config.check_budget("ascent_budget_s", budget_s, True)
+        self._budget_s = config.check_budget("budget_s", budget_s, True)
         input_range = config.check_input_range(input_range)
         if facets != 1:
-            config.check_freq("ascent_facets", facets, False)
+            config.check_freq("facets", facets, False)
             overrides = {"facets": facets, "diversity": 1.0, **overrides}
         self._visualizers = {
             layer: FeatureVisualizer(
@@ -99,9 +100,7 @@ class AscentLogger(Logger):
         self._channels = {
             layer: list(range(min(channels, vis.n_channels)))
             if isinstance(channels, int)
-            else layers_lib.check_channels(
-                channels, vis.n_channels, layer, "ascent_channels"
-            )
+            else layers_lib.check_channels(channels, vis.n_channels, layer, "channels")
             for layer, vis in self._visualizers.items()
         }
         chosen = {vis.preset for vis in self._visualizers.values()}
@@ -141,10 +140,10 @@ class AscentLogger(Logger):
         )
         if result.stopped_early:
             warnings.warn(
-                f"NetViz: ascent_budget_s ran out at layer {layer!r}, step {step}: "
+                f"NetViz: the ascent budget_s ran out at layer {layer!r}, step {step}: "
                 f"wrote images after {result.steps_done} of "
-                f"{result.settings['steps']} steps (raise ascent_budget_s or lower "
-                "ascent_steps).",
+                f"{result.settings['steps']} steps (raise Ascent(budget_s=...) or lower "
+                "Ascent(steps=...)).",
                 RuntimeWarning,
                 stacklevel=2,
             )
@@ -189,4 +188,46 @@ class AscentLogger(Logger):
             found.processing,
             found.exemplar_processing,
             found.path_layers,
+        )
+
+
+# How many held-out examples give feature visualization the data's spectrum
+# and contrast (the 95th percentile of 256 contrasts is a stable estimate).
+EXAMPLES_FOR_ASCENT = 256
+
+
+@spec
+class Ascent(Spec):
+    """Feature visualizations of the first `channels` of each layer
+    (`AscentLogger`); heavy, on by default at the first and the last epoch.
+
+    With an `Exemplars` spec on, each picture is checked against the
+    channel's best real examples, and an array of examples (its first 256)
+    gives the data's spectrum and contrast (else the probe does).
+    """
+
+    group: ClassVar[str] = "ascent"
+    needs: ClassVar[tuple[str, ...]] = ("exemplars",)
+    default: ClassVar[bool] = True
+    freq: int | None = None
+    layers: Sequence[str] | None = None
+    channels: int | Sequence[int] = 8
+    steps: int | None = None
+    preset: str = "auto"
+    budget_s: float | None = 60.0
+    facets: int = 1
+    seeds: int = 1
+
+    def build(self, context: Context) -> AscentLogger:
+        s = self.settings()
+        s["layers"] = s["layers"] or context.layers
+        exemplars = context.built.get("exemplars")
+        data = None if exemplars is None else exemplars.data
+        sample = data[:EXAMPLES_FOR_ASCENT] if isinstance(data, np.ndarray) else None
+        return AscentLogger(
+            context.model,
+            examples=context.probe if sample is None else sample,
+            exemplars=exemplars,
+            input_range=context.input_range,
+            **s,
         )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 
 from tb_netviz.loggers.base import Logger
+from tb_netviz.loggers.spec import ONCE, Context, Spec, spec
 from tb_netviz.methods.common.model_map import model_map
 from tb_netviz.pictures import model as pictures
 
@@ -41,3 +42,16 @@ class ModelLogger(Logger):
         return self.write(
             "model", LAYER, step, record, time.perf_counter() - start, extra
         )
+
+
+@spec
+class Model(Spec):
+    """The model map (`ModelLogger`), once, at the first step logged."""
+
+    group: ClassVar[str] = "model"
+    when: ClassVar[str] = ONCE
+    default: ClassVar[bool] = True
+    freq: int | None = None
+
+    def build(self, context: Context) -> ModelLogger:
+        return ModelLogger(context.model)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger
+from tb_netviz.loggers.spec import ONCE, Context, Spec, spec
 from tb_netviz.pictures import probe as pictures
 
 
@@ -63,3 +64,16 @@ class ProbeLogger(Logger):
         record = pictures.record(part, self._range)
         seconds = time.perf_counter() - start
         return self.write("probe", name, step, record, seconds, extra)
+
+
+@spec
+class Probe(Spec):
+    """The probe inputs (`ProbeLogger`), once, at the first step logged."""
+
+    group: ClassVar[str] = "probe"
+    when: ClassVar[str] = ONCE
+    default: ClassVar[bool] = True
+    freq: int | None = None
+
+    def build(self, context: Context) -> ProbeLogger:
+        return ProbeLogger(context.model, context.probe, context.input_range)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import tensorflow as tf
 
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger
+from tb_netviz.loggers.spec import Context, Spec, spec
 from tb_netviz.methods.common import layers as layers_lib
 from tb_netviz.methods.deconv.deconvolver import METHODS, Deconvolver
 from tb_netviz.methods.sanity import check as method
@@ -60,7 +61,7 @@ class SanityLogger(Logger):
         super().__init__(layers)
         self._model = model
         self._probe = config.check_probe(model, probe)
-        self._top_k = config.check_freq("sanity_top_k", top_k, False)
+        self._top_k = config.check_freq("top_k", top_k, False)
         self._methods = method.check_methods(methods)
         self._channels = None if channels is None else list(channels)
         self._seed = int(seed)
@@ -106,3 +107,23 @@ class SanityLogger(Logger):
                 tf.summary.scalar(f"{SCALAR_PREFIX}/{m}/{layer}", curve[-1], step=step)
         seconds = time.perf_counter() - start
         return self.write("sanity", layer, step, record, seconds, extra)
+
+
+@spec
+class Sanity(Spec):
+    """The cascading weight-randomization check of the reconstructions
+    (`SanityLogger`); heavy, on by default at the first and the last epoch
+    (before and after training)."""
+
+    group: ClassVar[str] = "sanity"
+    default: ClassVar[bool] = True
+    freq: int | None = None
+    layers: Sequence[str] | None = None
+    methods: str | Sequence[str] = METHODS
+    channels: Sequence[int] | None = None
+    top_k: int = 1
+
+    def build(self, context: Context) -> SanityLogger:
+        s = self.settings()
+        s["layers"] = s["layers"] or context.layers
+        return SanityLogger(context.model, context.probe, **s)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import tensorflow as tf
 
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger
-from tb_netviz.loggers.examples import ExamplesLogger
+from tb_netviz.loggers.exemplars import ExemplarsLogger
+from tb_netviz.loggers.spec import Context, Spec, spec
 from tb_netviz.methods.units import health as method
 from tb_netviz.pictures import units as pictures
 
@@ -34,7 +35,7 @@ class UnitsLogger(Logger):
     """Logs `units/<layer>` (step JSON only) and the dead share as scalars.
 
     At each step the probe's statistics, and the examples' when the
-    `ExamplesLogger` given computed them at this same step. Scalars (plain
+    `ExemplarsLogger` given computed them at this same step. Scalars (plain
     TensorBoard scalars in the same run, so the Scalars dashboard shows them
     beside the loss curves of `<log_dir>/train`):
     `netviz/dead_fraction/<layer>` over the probe at every step, and
@@ -48,13 +49,13 @@ class UnitsLogger(Logger):
         model: keras.Model,
         probe,
         layers: Sequence[str],
-        examples: ExamplesLogger | None = None,
+        exemplars: ExemplarsLogger | None = None,
     ):
         """Args:
         model: a built Sequential or functional model (nested models allowed).
         probe: the probe batch `(N, *input_shape)`, 1 <= N <= 64.
         layers: layer paths.
-        examples: the logger whose example statistics join the records at
+        exemplars: the logger whose example statistics join the records at
           the steps it logged (its layers should include `layers`).
 
         Raises:
@@ -63,7 +64,7 @@ class UnitsLogger(Logger):
         super().__init__(layers)
         self._probe = config.check_probe(model, probe)
         self._health = method.UnitHealth(model, self.layers)
-        self._examples = examples
+        self._exemplars = exemplars
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         start = time.perf_counter()
@@ -72,8 +73,8 @@ class UnitsLogger(Logger):
             return False
         share = (time.perf_counter() - start) / len(self.layers)
         examples = {}
-        if self._examples is not None and self._examples.health_step == step:
-            examples = self._examples.health
+        if self._exemplars is not None and self._exemplars.health_step == step:
+            examples = self._exemplars.health
         return self.each_layer(
             step,
             lambda layer: self._one(
@@ -99,3 +100,22 @@ class UnitsLogger(Logger):
             )
         seconds = share + time.perf_counter() - start
         return self.write("units", layer, step, record, seconds, extra)
+
+
+@spec
+class Units(Spec):
+    """Every channel's health over the probe, and over the exemplars' data at
+    the steps they ran (`UnitsLogger`); light, on by default every epoch."""
+
+    group: ClassVar[str] = "units"
+    needs: ClassVar[tuple[str, ...]] = ("exemplars",)
+    default: ClassVar[bool] = True
+    freq: int | None = 1
+    layers: Sequence[str] | None = None
+
+    def build(self, context: Context) -> UnitsLogger:
+        exemplars = context.built.get("exemplars")
+        layers = list(self.layers or context.layers)
+        if exemplars is not None:  # every ranked layer gets its health too
+            layers = list(dict.fromkeys(layers + exemplars.layers))
+        return UnitsLogger(context.model, context.probe, layers, exemplars=exemplars)

@@ -1,7 +1,9 @@
 """The record of a cascading weight randomization: curves, verdicts, one strip per method.
 
 NumPy only. The step JSON holds everything the panel draws (the curves and
-the verdict per method); the images are one grey strip per method: the map
+the verdict per method); the verdict, its caption and the bands are computed
+once, in `methods/sanity/verdict.py`, and copied here unchanged, so they
+cannot disagree. The images are one grey strip per method: the map
 of probe input 0 under the trained model, then after each step of the
 cascade (tile b = blocks 1..b randomized), each tile scaled to its own
 maximum (pixel q stands for q / 255 of that tile's largest |value|).
@@ -9,7 +11,7 @@ maximum (pixel q stands for q / 255 of that tile's largest |value|).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,13 +20,32 @@ from tb_netviz.pictures.layout import QMAX, assemble
 
 PAD = 2
 CHECK = "cascading_randomization"
+# The words of records without `verdicts` (the old rule); with them, the
+# words are `methods/sanity/verdict.py`'s.
 DEPENDS = "depends on the learned weights"
 SAME = "looks the same with random weights"
 UNDETERMINED = "undetermined (needs 2 or more probe inputs)"
+# The keys a verdict adds to a method's entry (`Verdict.to_json()`).
+VERDICT_KEYS = (
+    "depends_on_weights",
+    "verdict",
+    "caption",
+    "inputs",
+    "inputs_needed",
+    "difference",
+    "interval",
+    "margin",
+    "level",
+    "band",
+    "baseline_band",
+    "first_below",
+)
 
 
 def verdict(ssim: Sequence[float], baseline: float | None) -> tuple[bool | None, str]:
-    """`(depends_on_weights, verdict)`: the fully randomized SSIM below the baseline?"""
+    """Records without `verdicts` only (mean curves): `(depends_on_weights,
+    verdict)`, the fully randomized mean SSIM below the mean baseline?
+    Superseded by `methods.sanity.verdict`, which weighs the distributions."""
     if baseline is None or not len(ssim) or not np.isfinite(ssim[-1]):
         return None, UNDETERMINED
     depends = bool(ssim[-1] < baseline)
@@ -49,6 +70,7 @@ def record(
     maps: dict[str, np.ndarray],
     seed: int = 0,
     copy_seconds: float = 0.0,
+    verdicts: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[np.ndarray]]:
     """The record of one layer's check at one step.
 
@@ -61,6 +83,11 @@ def record(
       maps: `{method: (B + 1, K, H, W)}` maps of probe input 0 in [0, 1].
       seed: the seed of the new weights.
       copy_seconds: what copying the model cost (part of the record's seconds).
+      verdicts: `{method: Verdict}` (`SanityResult.verdicts`: objects with
+        `to_json()`, or their dicts): each method's entry then takes its
+        `VERDICT_KEYS` from it (`depends_on_weights`, `verdict`, `caption`,
+        `inputs`, `inputs_needed`, `band`, `baseline_band`, `first_below`, ...).
+        None: the old comparison of the mean curve with the mean baseline.
 
     Returns:
       `(info, strips)`: the step JSON, and one uint8 `(H, (B+1)*(W+pad)-pad, 1)`
@@ -80,6 +107,10 @@ def record(
             "depends_on_weights": depends,
             "verdict": words,
         }
+        given = (verdicts or {}).get(method)
+        if given is not None:
+            given = given.to_json() if hasattr(given, "to_json") else dict(given)
+            per_method[method].update({k: given[k] for k in VERDICT_KEYS})
         m = np.nan_to_num(np.asarray(maps[method], np.float64))[:, 0]  # (B+1, H, W)
         top = np.abs(m).max(axis=(1, 2), keepdims=True)
         q = np.rint(np.abs(m) / np.where(top > 0, top, 1.0) * QMAX)

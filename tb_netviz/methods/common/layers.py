@@ -60,7 +60,7 @@ def check_channels(
       channels: requested channel (or unit) indices, at least one.
       num_channels: the layer's channel count.
       layer: the layer path, for the message.
-      what: the argument's name, for the message (e.g. `"ascent_channels"`).
+      what: the argument's name, for the message (e.g. `"channels"`).
 
     Raises:
       ValueError: no channel, or a channel outside `[0, num_channels)`.

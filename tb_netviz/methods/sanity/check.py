@@ -9,15 +9,17 @@ the same channels, and compared with the trained model's:
 
 - a map is the reconstruction's absolute value summed over colour channels,
   divided by its maximum (`similarity.saliency`);
-- similarity after a step: the mean over probe inputs and channels of the
-  SSIM, and of the Spearman rank correlation, of that map with the trained
-  model's map (`similarity.ssim`, `similarity.spearman`);
-- baseline (Arun et al. 2021): the mean SSIM between the maps of different
-  probe inputs (same channel) under the trained model: how alike two maps
-  are that *should* differ;
-- a method depends on the learned weights at L when its SSIM with every
-  block randomized is below that baseline: the randomized network's picture
-  is then no closer to the trained one than a picture of another input.
+- similarity after a step: per probe input and channel, the SSIM (kept
+  as a distribution) and the Spearman rank correlation (its mean) of that
+  map with the trained model's map (`similarity.ssim`, `similarity.spearman`);
+- baseline (Arun et al. 2021): the SSIM between the maps of different probe
+  inputs (same channel) under the trained model, per pair: how alike two
+  maps are that *should* differ;
+- the verdict, its caption and the bands drawn on the curve come from those
+  two distributions through one function, `verdict.verdict`: "depends on
+  the learned weights" when, with every block randomized, the maps are no
+  more like the trained ones than different inputs' maps are (within a
+  margin, with an exact 90% interval; see `verdict.py`).
 
 Cost: one clone, one forward pass for the channels, then (blocks + 1)
 deconvolution calls that share one trace (new weights are assigned to the
@@ -37,10 +39,11 @@ from tb_netviz.methods.common import layers as layers_lib
 from tb_netviz.methods.common import similarity
 from tb_netviz.methods.deconv.deconvolver import METHODS, Deconvolver, check_methods
 from tb_netviz.methods.sanity import blocks as sanity_blocks
+from tb_netviz.methods.sanity import verdict as verdict_lib
 
-DEPENDS = "depends on the learned weights"
-SAME = "looks the same with random weights"
-UNDETERMINED = "undetermined (needs 2 or more probe inputs)"
+DEPENDS = verdict_lib.DEPENDS
+SAME = verdict_lib.SAME
+cant_tell = verdict_lib.cant_tell
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +62,12 @@ class SanityResult:
       spearman: `{method: float64 (B,)}`, mean Spearman correlation, likewise.
       baseline: `{method: float | None}`, mean SSIM between different inputs'
         trained maps (None with one probe input).
+      similarities: `{method: float64 (B, N, K)}`, the SSIM with the trained
+        map after step b + 1 per probe input and channel (`ssim` its mean).
+      pairs: `{method: float64 (N, N, K)}`, SSIM of the trained maps of
+        inputs i and j, same channel (diagonal NaN; `baseline` the mean of
+        the rest).
+      verdicts: `{method: verdict.Verdict}`, from `similarities` and `pairs`.
       maps: `{method: float32 (B + 1, K, H, W)}`, the maps of probe input 0:
         trained first, then after each step.
       seconds: `{"copy": s, "cascade": s}` wall time.
@@ -73,24 +82,24 @@ class SanityResult:
     baseline: dict[str, float | None]
     maps: dict[str, np.ndarray]
     seconds: dict[str, float]
+    similarities: dict[str, np.ndarray]
+    pairs: dict[str, np.ndarray]
+    verdicts: dict[str, verdict_lib.Verdict]
 
     def first_below(self, method: str) -> int | None:
-        """The first step (1..B) whose SSIM is below the baseline, or None."""
-        base = self.baseline[method]
-        if base is None:
-            return None
-        below = np.flatnonzero(self.ssim[method] < base)
-        return int(below[0]) + 1 if below.size else None
+        """The first step (1..B) at which the rule says `depends`, or None."""
+        return self.verdicts[method].first_below
 
     def depends(self, method: str) -> bool | None:
-        """Whether the fully randomized SSIM is below the baseline (None: unknown)."""
-        base = self.baseline[method]
-        if base is None or not len(self.ssim[method]):
-            return None
-        return bool(self.ssim[method][-1] < base)
+        """True: depends on the learned weights; False: barely changes; None:
+        can't tell (see `verdict.py`)."""
+        return self.verdicts[method].depends
 
     def verdict(self, method: str) -> str:
-        return {True: DEPENDS, False: SAME, None: UNDETERMINED}[self.depends(method)]
+        return self.verdicts[method].verdict
+
+    def caption(self, method: str) -> str:
+        return self.verdicts[method].caption
 
 
 def copy_model(model: keras.Model) -> keras.Model:
@@ -185,7 +194,7 @@ class RandomizationCheck:
         methods = self.methods
         trained = self._maps(x, channels)  # (N, K, H, W) per method
         ranked = {m: similarity.centered_ranks(trained[m]) for m in methods}
-        ssim = {m: [] for m in methods}
+        ssim = {m: [] for m in methods}  # (N, K) per step
         spearman = {m: [] for m in methods}
         first = {m: [trained[m][0]] for m in methods}
         self._unreported = 0.0
@@ -194,28 +203,55 @@ class RandomizationCheck:
                 sanity_blocks.reinitialize(lay, seed * 7919 + step * 97 + j)
             now = self._maps(x, channels)
             for m in methods:
-                ssim[m].append(float(similarity.ssim(trained[m], now[m]).mean()))
+                ssim[m].append(similarity.ssim(trained[m], now[m]))
                 rho = similarity.spearman_ranked(
                     ranked[m], similarity.centered_ranks(now[m])
                 )
                 spearman[m].append(float(rho.mean()))
                 first[m].append(now[m][0])
-        # Different inputs, same channel: axis 0 is the input.
-        baseline = {m: similarity.pairwise_mean_ssim(trained[m]) for m in methods}
+        n, k = len(x), len(channels)
+        per = {
+            m: np.asarray(v, np.float64).reshape(len(self._cascade), n, k)
+            for m, v in ssim.items()
+        }
+        pairs = {m: pair_ssim(trained[m]) for m in methods}
         return SanityResult(
             layer=self.layer,
             methods=methods,
             channels=channels,
             blocks=self.blocks,
-            ssim={m: np.asarray(v, np.float64) for m, v in ssim.items()},
+            ssim={m: v.mean(axis=(1, 2)) for m, v in per.items()},
             spearman={m: np.asarray(v, np.float64) for m, v in spearman.items()},
-            baseline=baseline,
+            baseline={m: _off_diagonal_mean(p) for m, p in pairs.items()},
             maps={m: np.stack(v).astype(np.float32) for m, v in first.items()},
             seconds={
                 "copy": self._unreported + copied,
                 "cascade": time.perf_counter() - start - copied,
             },
+            similarities=per,
+            pairs=pairs,
+            verdicts={m: verdict_lib.verdict(per[m], pairs[m]) for m in methods},
         )
+
+
+def pair_ssim(maps: np.ndarray) -> np.ndarray:
+    """SSIM of the maps of inputs i != j, same channel: `(N, K, H, W)` ->
+    float64 `(N, N, K)`, symmetric, NaN on the diagonal."""
+    n = len(maps)
+    out = np.full((n, n) + maps.shape[1:-2], np.nan)
+    i, j = np.triu_indices(n, 1)
+    if len(i):
+        values = similarity.ssim(maps[i], maps[j])
+        out[i, j] = values
+        out[j, i] = values
+    return out
+
+
+def _off_diagonal_mean(pairs: np.ndarray) -> float | None:
+    n = len(pairs)
+    if n < 2:
+        return None
+    return float(pairs[~np.eye(n, dtype=bool)].mean())
 
 
 def randomization_check(
@@ -236,7 +272,8 @@ def randomization_check(
     Args:
       model: a built single-input Sequential or functional model.
       layer: a layer path with spatial output `(N, *S, C)`.
-      inputs: float `(N, *input_shape)`, the probe; N >= 2 for a baseline.
+      inputs: float `(N, *input_shape)`, the probe; N >= 2 for a baseline, N >= 5
+        for a verdict (`verdict.py`).
       methods: any of `"deconvnet"`, `"guided_backprop"`, `"gradient"`.
       channels: the channels to reconstruct; None for the `top_k` channels
         with the largest maximum activation averaged over the inputs.

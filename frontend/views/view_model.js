@@ -4,10 +4,10 @@
 // wrap to fill the width. A block with data opens that layer (activations
 // first); a nested model is one block that opens its own map.
 
-import { activate, el } from "./dom.js";
-import { kindEmpty } from "./empty.js";
-import { layersWithAnyData, openView, paramsText, shapeText } from "./tree.js";
-import { viewTitle } from "./columns.js";
+import { activate, el } from "../shared/dom.js";
+import { kindEmpty } from "../shared/empty.js";
+import { layersWithAnyData, openView, paramsText, shapeText } from "../shared/tree.js";
+import { viewTitle } from "../shared/columns.js";
 
 const BW = 144; // block width, px
 const BH = 46; // block height

@@ -4,17 +4,17 @@
 // (kind `accentuation`) are rows of the same shape, drawn in the input range:
 // their overlay is what changed from the input.
 
-import { colorbar, lut } from "./colormaps.js";
-import { cardGrid, column, loadColumn, runLabel, sized, viewTitle } from "./columns.js";
-import { compareSection } from "./compare.js";
-import { cropTile, pixelsOf, tileRect } from "./decode.js";
-import { activate, el, fmt } from "./dom.js";
-import { kindEmpty } from "./empty.js";
-import { ascentMarks, denseLayer } from "./flags.js";
-import { zoomedSize } from "./grid.js";
-import { largeView, unitWord } from "./large.js";
-import { loadSanity, sanityBadges, sanityCurve } from "./sanity.js";
-import { METHOD_CITATIONS } from "./state.js";
+import { colorbar, lut } from "../shared/colormaps.js";
+import { cardGrid, column, loadColumn, runLabel, sized, viewTitle } from "../shared/columns.js";
+import { compareSection } from "../shared/compare.js";
+import { cropTile, pixelsOf, tileRect } from "../shared/decode.js";
+import { activate, el, fmt } from "../shared/dom.js";
+import { kindEmpty } from "../shared/empty.js";
+import { ascentMarks, denseLayer } from "../shared/flags.js";
+import { zoomedSize } from "../shared/grid.js";
+import { largeView, unitWord } from "../shared/large.js";
+import { loadSanity, sanityBadges, sanityCurve } from "../shared/sanity.js";
+import { METHOD_CITATIONS } from "../shared/state.js";
 
 const NOTE = "Read these pictures with care: Adebayo et al. 2018 (\"Sanity Checks for Saliency " +
   "Maps\") showed that guided backprop looks almost the same with random weights, so it shows " +

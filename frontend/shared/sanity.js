@@ -7,7 +7,9 @@
 // Step JSON (tb_netviz/pictures/sanity.py): `check`, `blocks` (top first:
 // blocks[b] randomized at step b + 1), `channels`, `inputs`, `methods:
 // {method: {ssim, spearman, baseline, first_below, depends_on_weights,
-// verdict}}`, `tiles`, `layout`; images: one strip per method, in the order
+// verdict}}` and, from the distributions (methods/sanity/verdict.py), `caption`,
+// `band` and `baseline_band` ({lo, median, hi} per block: 10-50-90% over
+// inputs and channels), `inputs`, `inputs_needed`; `tiles`, `layout`; images: one strip per method, in the order
 // of `methods` (tile 0 the trained map of probe input 0, tile b after step b).
 
 import { fetchSteps, imageUrl, loadImage } from "./api.js";
@@ -86,15 +88,25 @@ export async function sanityCurve(rec, method, width = 360) {
     label: `${label(m)} SSIM`, color: ["#9e9e9e", "#bdbdbd", "#757575"][i % 3], width: 1, dash: "2 2",
     points: withTrained(r.ssim || []),
   }));
+  const band = result.band || {};
+  const bandLines = ["lo", "hi"].filter((k) => Array.isArray(band[k])).map((k) => ({
+    label: `SSIM ${k === "lo" ? "10" : "90"}th percentile of inputs`, color: COLORS.ssim, width: 0.8, dash: "1 2",
+    points: withTrained(band[k]),
+  }));
   const series = [
     ...others,
+    ...bandLines,
     { label: "SSIM", color: COLORS.ssim, width: 2.2, points: withTrained(result.ssim || []) },
     { label: "Spearman |·|", color: COLORS.spearman, width: 2.2, dash: "5 3", points: withTrained(result.spearman || []) },
   ];
+  const base = result.baseline_band || {};
+  const baseLines = ["lo", "hi"].map((k) => (Array.isArray(base[k]) ? base[k][0] : null)).filter(Number.isFinite)
+    .map((y) => ({ y, dash: "1 3", label: `baseline 10-90%: ${fmt(y)}` }));
+  const lows = [...(result.spearman || []), ...(band.lo || [])].filter(Number.isFinite);
   const chart = lineChart(series, {
-    width, height: 150, yRange: [Math.min(0, ...(result.spearman || []).filter(Number.isFinite)), 1], xLabels,
+    width, height: 150, yRange: [Math.min(0, ...lows), 1], xLabels,
     xLabel: "blocks randomized, top down", dots: true,
-    hlines: [{ y: result.baseline, label: `baseline ${fmt(result.baseline)}: SSIM between different probe inputs` }],
+    hlines: [{ y: result.baseline, label: `baseline ${fmt(result.baseline)}: SSIM between different probe inputs` }, ...baseLines],
     title: `${label(method)}: similarity to the trained model's maps as blocks are randomized`,
   });
   let strip = null;
@@ -114,8 +126,9 @@ export async function sanityCurve(rec, method, width = 360) {
   }
   const blockList = blocks.map((b, i) => `${i + 1}: ${b.join(", ")}`).join(" · ");
   const first = result.first_below ? `falls below the baseline at step ${result.first_below}` : "never falls below the baseline";
+  const said = typeof result.caption === "string" ? result.caption : `${result.verdict} (SSIM ${first})`;
   return el("div", { class: "nv-sanity-curve", dataset: { method } }, [
-    el("div", { class: `nv-sanity-verdict nv-badge-${verdictClass(result)}`, text: `${label(method)}: ${result.verdict} (SSIM ${first})` }),
+    el("div", { class: `nv-sanity-verdict nv-badge-${verdictClass(result)}`, text: `${label(method)}: ${said}` }),
     chart,
     el("div", { class: "nv-chart-legend" }, [
       ...[["SSIM", COLORS.ssim], ["Spearman rank correlation of |values|", COLORS.spearman]].map(([t, c]) =>

@@ -3,16 +3,16 @@
 // top-k exemplars (hover: the whole input with the crop box) and its feature
 // visualization as a filmstrip over steps (kind `ascent`, when logged).
 
-import { fetchSteps, imageUrl, loadImage } from "./api.js";
-import { runLabel, sized } from "./columns.js";
-import { cropTile } from "./decode.js";
-import { el, fmt } from "./dom.js";
-import { exemplarPanel } from "./exemplars.js";
-import { largeView } from "./large.js";
-import { lineChart } from "./linechart.js";
-import { entryOf } from "./state.js";
-import { STATS, pickSource } from "./view_units.js";
-import { evenly } from "./filmstrip.js";
+import { fetchSteps, imageUrl, loadImage } from "../shared/api.js";
+import { runLabel, sized } from "../shared/columns.js";
+import { cropTile } from "../shared/decode.js";
+import { el, fmt } from "../shared/dom.js";
+import { exemplarPanel } from "../shared/exemplars.js";
+import { largeView } from "../shared/large.js";
+import { lineChart } from "../shared/linechart.js";
+import { entryOf } from "../shared/state.js";
+import { STATS, pickSource } from "./unit_stats.js";
+import { evenly } from "../shared/filmstrip.js";
 
 const MAX_FRAMES = 12;
 

@@ -1,10 +1,10 @@
-"""`ExamplesLogger`: each channel's top-k real examples, with receptive-field crops."""
+"""`ExemplarsLogger`: each channel's top-k real examples, with receptive-field crops."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from tb_netviz import config
 from tb_netviz.loggers.base import Logger
+from tb_netviz.loggers.spec import Context, Spec, spec
 from tb_netviz.methods.common import layers as layers_lib
 from tb_netviz.methods.units import exemplars as method
 from tb_netviz.methods.units import health as units
@@ -65,7 +66,7 @@ def check_examples(model: keras.Model, examples):
 KEPT = 3
 
 
-class ExamplesLogger(Logger):
+class ExemplarsLogger(Logger):
     """Logs `exemplars/<layer>`: per channel the top-k examples and their crops.
 
     One streamed pass over the examples ranks every layer's channels and
@@ -73,12 +74,12 @@ class ExamplesLogger(Logger):
     `health_step` their step) for the `UnitsLogger`.
     """
 
-    group = "examples"
+    group = "exemplars"
 
     def __init__(
         self,
         model: keras.Model,
-        examples,
+        data,
         layers: Sequence[str],
         top_k: int = 9,
         max_channels: int = 64,
@@ -88,7 +89,8 @@ class ExamplesLogger(Logger):
     ):
         """Args:
         model: a built Sequential or functional model with one input.
-        examples: an array `(N, *input_shape)` or a `tf.data.Dataset` (inputs,
+        data: held-out examples, an array `(N, *input_shape)` or a
+          `tf.data.Dataset` (inputs,
           `(x, y)` pairs, or batches); iterated in batches at each step.
         layers: layer paths.
         top_k: examples per channel.
@@ -102,8 +104,8 @@ class ExamplesLogger(Logger):
             is not a positive integer.
         """
         super().__init__(layers)
-        self._examples = check_examples(model, examples)
-        config.check_freq("examples_top_k", top_k, False)
+        self.data = check_examples(model, data)
+        config.check_freq("top_k", top_k, False)
         config.check_freq("max_channels", max_channels, False)
         self._range = config.check_input_range(input_range)
         self._max_crop = config.check_freq("max_crop_size", max_crop_size, False)
@@ -141,15 +143,13 @@ class ExamplesLogger(Logger):
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         start = time.perf_counter()
         names = ", ".join(self.layers)
-        found = self.attempt(step, names, self._pass, self._examples)
+        found = self.attempt(step, names, self._pass, self.data)
         if found is None:
             return False
         self.health = {p: r.stats for p, r in found.items()}
         self.health_step = step
         wanted = np.concatenate([r.indices.reshape(-1) for r in found.values()])
-        inputs = self.attempt(
-            step, names, method.gather, self._examples, wanted, self._rank
-        )
+        inputs = self.attempt(step, names, method.gather, self.data, wanted, self._rank)
         if inputs is None:
             return False
         self._kept = {
@@ -189,3 +189,23 @@ class ExamplesLogger(Logger):
         )
         seconds = share + time.perf_counter() - start
         return self.write("exemplars", layer, step, record, seconds, extra)
+
+
+@spec
+class Exemplars(Spec):
+    """Each channel's top-k real examples over held-out `data` (an array or a
+    `tf.data.Dataset`, streamed), with receptive-field crops
+    (`ExemplarsLogger`); heavy, at the first and the last epoch by default.
+    Off unless given: `exemplars=Exemplars(x_val)`."""
+
+    group: ClassVar[str] = "exemplars"
+    data: Any = None
+    freq: int | None = None
+    layers: Sequence[str] | None = None
+    top_k: int = 9
+    max_channels: int = 64
+
+    def build(self, context: Context) -> ExemplarsLogger:
+        s = self.settings()
+        s["layers"] = s["layers"] or context.layers
+        return ExemplarsLogger(context.model, input_range=context.input_range, **s)

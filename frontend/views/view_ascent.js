@@ -1,21 +1,21 @@
 // Feature-visualization (gradient ascent) view: each run's channel images side
 // by side; click one for it large, its objective, and a filmstrip over steps.
 
-import { imageUrl, loadImage } from "./api.js";
-import { cardGrid, column, loadColumn, runLabel, sized, viewTitle } from "./columns.js";
-import { compareSection } from "./compare.js";
-import { cropTile } from "./decode.js";
-import { activate, el, flag, fmt } from "./dom.js";
-import { kindEmpty } from "./empty.js";
-import { downloadCanvas, filmstripCanvas } from "./export.js";
-import { MAX_FILM, evenly, filmRow } from "./filmstrip.js";
-import { addExemplarStrips } from "./exemplars.js";
-import { fvChecks } from "./sanity.js";
-import { ascentMarks, atBounds, denseLayer } from "./flags.js";
-import { zoomedSize } from "./grid.js";
-import { largeView, unitWord } from "./large.js";
-import { unionSteps } from "./state.js";
-import { useStyle } from "./tree.js";
+import { imageUrl, loadImage } from "../shared/api.js";
+import { cardGrid, column, loadColumn, runLabel, sized, viewTitle } from "../shared/columns.js";
+import { compareSection } from "../shared/compare.js";
+import { cropTile } from "../shared/decode.js";
+import { activate, el, flag, fmt } from "../shared/dom.js";
+import { kindEmpty } from "../shared/empty.js";
+import { downloadCanvas, filmstripCanvas } from "../shared/export.js";
+import { MAX_FILM, evenly, filmRow } from "../shared/filmstrip.js";
+import { addExemplarStrips } from "../shared/exemplars.js";
+import { fvChecks } from "../shared/sanity.js";
+import { ascentMarks, atBounds, denseLayer } from "../shared/flags.js";
+import { zoomedSize } from "../shared/grid.js";
+import { largeView, unitWord } from "../shared/large.js";
+import { unionSteps } from "../shared/state.js";
+import { useStyle } from "../shared/tree.js";
 
 useStyle("model.css"); // the marks' styles
 

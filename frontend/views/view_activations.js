@@ -2,15 +2,15 @@
 // tile size for the layer in every run, the probe input beside it; hover reads
 // a value, a tile (click, or Tab then Enter) opens that channel large.
 
-import { colorbar } from "./colormaps.js";
-import { cardGrid, column, loadColumn, runLabel, sized, viewTitle } from "./columns.js";
-import { compareSection } from "./compare.js";
-import { decodeActivations, rangeOfTiles, tileStat } from "./decode.js";
-import { activate, el, fmt } from "./dom.js";
-import { kindEmpty } from "./empty.js";
-import { deadActivation } from "./flags.js";
-import { NORMALIZATIONS, effectiveMode, isDense, renderGrid, renderTile, tileAt, tileRange, zoomedSize } from "./grid.js";
-import { largeView, unitWord } from "./large.js";
+import { colorbar } from "../shared/colormaps.js";
+import { cardGrid, column, loadColumn, runLabel, sized, viewTitle } from "../shared/columns.js";
+import { compareSection } from "../shared/compare.js";
+import { decodeActivations, rangeOfTiles, tileStat } from "../shared/decode.js";
+import { activate, el, fmt } from "../shared/dom.js";
+import { kindEmpty } from "../shared/empty.js";
+import { deadActivation } from "../shared/flags.js";
+import { NORMALIZATIONS, effectiveMode, isDense, renderGrid, renderTile, tileAt, tileRange, zoomedSize } from "../shared/grid.js";
+import { largeView, unitWord } from "../shared/large.js";
 import { loadProbe, probeFigure } from "./probe.js";
 
 const PROBE_BOX = 96;

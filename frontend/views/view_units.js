@@ -6,27 +6,18 @@
 // better source present), `sources: {probe|examples: {count, positions, max,
 // min, mean, frac_positive, dead, constant, dead_fraction}}`.
 
-import { fetchSteps } from "./api.js";
-import { colorbar, lut } from "./colormaps.js";
-import { cardGrid, column, viewTitle } from "./columns.js";
-import { el, fmt } from "./dom.js";
-import { lineChart } from "./linechart.js";
-import { entryOf, unionSteps } from "./state.js";
+import { fetchSteps } from "../shared/api.js";
+import { colorbar, lut } from "../shared/colormaps.js";
+import { cardGrid, column, viewTitle } from "../shared/columns.js";
+import { el, fmt } from "../shared/dom.js";
+import { lineChart } from "../shared/linechart.js";
+import { entryOf, unionSteps } from "../shared/state.js";
 import { unitPage } from "./unit_page.js";
+import { SOURCES, STATS, pickSource } from "./unit_stats.js";
 
-export const STATS = { max: "max", mean: "mean", frac_positive: "share > 0" };
-export const SOURCES = { auto: "auto", examples: "examples", probe: "probe" };
 const DEAD_RGB = [211, 47, 47]; // red: not in viridis, the heatmap's map
 const CONSTANT_RGB = [158, 158, 158];
 const LAYER_COLORS = ["#1976d2", "#f57c00", "#388e3c", "#7b1fa2", "#c2185b", "#0097a7", "#795548", "#607d8b"];
-
-/** A step's statistics from the chosen source ("auto": the step's best), or null. */
-export function pickSource(info, source) {
-  if (!info || !info.sources) return null;
-  const name = source === "auto" || !source ? info.source : source;
-  const s = info.sources[name];
-  return s ? { ...s, name } : null;
-}
 
 /** The value range of a statistic over runs and steps (0 included; [0, 1] for shares). */
 function statRange(columns, stat, source) {

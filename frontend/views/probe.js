@@ -1,8 +1,8 @@
 // The probe inputs (kind `probe`, logged once per run at its first step):
 // the picture of the chosen probe input, shown beside each activation card.
 
-import { fetchSteps, imageUrl, loadImage } from "./api.js";
-import { el } from "./dom.js";
+import { fetchSteps, imageUrl, loadImage } from "../shared/api.js";
+import { el } from "../shared/dom.js";
 
 /** The listing entry of a run's probe, or null (older logs have none). */
 export function probeEntry(state, run) {
