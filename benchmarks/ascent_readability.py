@@ -33,7 +33,7 @@ import common
 from ascent_models import acceptance, trained
 
 from tb_netviz.methods.ascent import FeatureVisualizer, presets
-from tb_netviz.plan import EXAMPLES_FOR_ASCENT
+from tb_netviz.loggers.ascent import EXAMPLES_FOR_ASCENT
 
 CRITERIA = (
     ("beats data", lambda r: r["beats_data"] >= 0.9),

@@ -4,8 +4,10 @@ Setting (issue 2): the small CNN of `fits.py` (Conv32-Pool-Conv64-Pool-Dense10)
 on 2000 synthetic 32x32x3 samples, batch 32, 3 epochs.
 
 - `none`: `fit` with no callbacks (Keras still adds its `History`);
-- `netviz`: `fit` with `NetVizCallback` with its defaults (layers chosen by
-  it, 8 probe inputs, activations every epoch; no ascent or deconv);
+- `netviz`: `fit` with `NetVizCallback(log_dir, probe=x[:8], ascent=None,
+  deconv=None, sanity=None, units=None)`: layers chosen by it, 8 probe
+  inputs, activations every epoch and nothing else but the model map and the
+  probe (once), which is what the defaults were before 0.3;
 - `tensorboard`: `fit` with `keras.callbacks.TensorBoard(histogram_freq=1,
   write_images=True)`.
 
@@ -14,7 +16,8 @@ variant once, in an order rotated from round to round. Figures: the median of
 the per-round ratios `fit(variant) / fit(none)`, and the time inside the
 callback's own hooks as a share of the `none` fit of the same round, in wall
 and in process CPU time. For ascent and deconvolution every epoch under the
-overhead budget, see `bench_budget.py`.
+overhead budget, see `bench_budget.py`; for the one-line callback with all
+its 0.3 defaults, see `bench_oneline.py`.
 
 Usage:
     python benchmarks/bench_callback.py [--rounds 5] [--epochs 3]
@@ -174,7 +177,8 @@ def main() -> None:
                 "batch": fits.BATCH,
                 "epochs": args.epochs,
                 "rounds": args.rounds,
-                "netviz": "NetVizCallback(log_dir, probe=x[:8]) defaults",
+                "netviz": "NetVizCallback(log_dir, probe=x[:8], ascent=None, "
+                "deconv=None, sanity=None, units=None): activations only",
                 "tensorboard": {"histogram_freq": 1, "write_images": True},
             },
             "summary": summary,

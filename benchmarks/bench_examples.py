@@ -6,9 +6,12 @@
    (top-k in the graph, streamed) and accumulates the unit statistics. The
    target is a ratio <= 1.15. Median of `--repeats` interleaved rounds after a
    warm-up, on the demo CNN, for two layer sets.
-2. What `examples_freq=1` costs a fit of the demo (`tb_netviz.demo`): the same
-   fit (activations of conv1, conv2, dense at every epoch, no budget) without
-   and with `examples` (the demo's 1,000 held-out inputs, top 9), wall time
+2. What `exemplars=Exemplars(held_out, freq=1, top_k=9)` costs a fit of the
+   demo (`tb_netviz.demo`): the same fit (`NetVizCallback(log_dir, probe,
+   layers=["conv1", "conv2", "dense"], overhead_budget=None, ...)`, activations
+   at every epoch; ascent, deconv and sanity off) without (`units=None`) and
+   with exemplars and unit health (`exemplars=Exemplars(...)`, `units`
+   its default, every epoch), on the demo's 1,000 held-out inputs: wall time
    and NetViz's own hook seconds.
 
 Usage:
@@ -75,13 +78,17 @@ def pass_ratio(n: int, repeats: int) -> list[dict]:
 def fit_cost(epochs: int) -> dict:
     import keras
 
-    from tb_netviz import NetVizCallback
+    from tb_netviz import Exemplars, NetVizCallback
     from tb_netviz.demo import make_data, make_model
 
     x, y = make_data(1200)
     probe, held_out = make_data(8, 1)[0], make_data(1000, 2)[0]
     found = {}
-    for label, extra in (("without", {}), ("with", {"examples": held_out})):
+    variants = (
+        ("without", {"units": None}),
+        ("with", {"exemplars": Exemplars(held_out, freq=1, top_k=9)}),
+    )
+    for label, extra in variants:
         model = make_model()
         model.compile(
             optimizer=keras.optimizers.Adam(1e-3),
@@ -93,7 +100,9 @@ def fit_cost(epochs: int) -> dict:
                 probe,
                 layers=["conv1", "conv2", "dense"],
                 overhead_budget=None,
-                examples_freq=1,
+                ascent=None,
+                deconv=None,
+                sanity=None,
                 **extra,
             )
             start = time.perf_counter()
@@ -101,6 +110,11 @@ def fit_cost(epochs: int) -> dict:
             wall = time.perf_counter() - start
         found[label] = {"fit_s": wall, "netviz_hook_s": cb.hook_seconds}
     found["epochs"] = epochs
+    found["netviz"] = (
+        'NetVizCallback(log_dir, probe, layers=["conv1", "conv2", "dense"], '
+        "overhead_budget=None, ascent=None, deconv=None, sanity=None, ...): "
+        "without: units=None; with: exemplars=Exemplars(held_out, freq=1, top_k=9)"
+    )
     found["fit_ratio"] = found["with"]["fit_s"] / found["without"]["fit_s"]
     found["examples_s_per_epoch"] = (
         found["with"]["netviz_hook_s"] - found["without"]["netviz_hook_s"]
@@ -136,7 +150,7 @@ def main() -> None:
     fit = fit_cost(args.epochs)
     print(
         f"demo fit, {fit['epochs']} epochs: {fit['without']['fit_s']:.1f} s without "
-        f"examples, {fit['with']['fit_s']:.1f} s with examples_freq=1 "
+        f"exemplars, {fit['with']['fit_s']:.1f} s with Exemplars(freq=1) "
         f"({fit['fit_ratio']:.2f}x; {fit['examples_s_per_epoch']:.2f} s per epoch)"
     )
     common.write_json(

@@ -17,7 +17,6 @@ without a flag.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tensorboard import errors, plugin_util
@@ -199,10 +198,9 @@ class NetVizPlugin(base_plugin.TBPlugin):
         run, tag = _arg(request, "run"), _arg(request, "tag")
         record = self._record(request, run, tag)
         ctx, experiment = self._where(request)
-        steps = self._reader.steps_text(ctx, experiment, run, tag, record)
-        head = json.dumps({"run": run, "tag": tag})[:-1]
+        body = self._reader.steps_body(ctx, experiment, run, tag, record)
         return http_util.Respond(
-            request, f'{head}, "steps": {steps}}}', "application/json"
+            request, body, "application/json", content_encoding="gzip"
         )
 
     @wrappers.Request.application

@@ -7,12 +7,13 @@ blob series of version 1 (JSON in element 0). All caches are bounded:
 
 * the listing, for `_LISTING_TTL_S`: the Python loader scans every event of
   every tag to answer it, and the loaders only reload every 5 s anyway;
-* each record's steps as response text, while its series is unchanged: one
+* each record's `steps` body, gzipped, while its series is unchanged: one
   `read_tensors` call for all steps of a version-2 record (version 1 needs a
   `read_blob` per step, read concurrently). Where the info series promises
   the writer's compact step JSON (`metadata.STEP_JSON_COMPACT`), each step's
   `samples` comes from the JSON's head and its text is passed on undecoded:
-  decoding 500 steps' JSON was most of a first `steps` read;
+  decoding 500 steps' JSON was most of a first `steps` read, and gzipping
+  the body (~1 MB for 500 activations steps) most of a repeated one;
 * each record's blob keys, while its series is unchanged: an image then
   costs one `read_blob`.
 """
@@ -22,8 +23,10 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import gzip
 import json
 import logging
+import math
 import threading
 import time
 
@@ -173,14 +176,17 @@ class Reader:
 
     # Steps -------------------------------------------------------------------
 
-    def steps_text(
+    def steps_body(
         self, ctx, experiment: str, run: str, tag: str, record: Record
-    ) -> str:
-        """The JSON list of `{"step", "wall_time", "samples", "info"}` as text.
+    ) -> bytes:
+        """The `steps` route's body, gzipped: UTF-8 JSON `{"run", "tag",
+        "steps"}`, `steps` a list of `{"step", "wall_time", "samples", "info"}`.
 
         Built as text: TensorBoard's `Respond` would otherwise walk the whole
         body in `json_util.Cleanse`; every info is re-encoded as finite JSON
         (a hand-made log may hold NaN literals, which browsers reject).
+        Gzipped here (as `Respond` would, level 3) so that the cache holds
+        what is sent: `Respond` unzips it for a client that refuses gzip.
         """
         key = (experiment, run, tag)
         signature = record.signature(record.main)
@@ -191,9 +197,11 @@ class Reader:
             entries = self._entries_v2(ctx, experiment, run, tag, record)
         else:
             entries = self._entries_v1(ctx, experiment, run, tag, record)
-        text = f"[{', '.join(entries)}]"
-        self._steps.put(key, (signature, text), weight=max(len(entries), 1))
-        return text
+        head = json.dumps({"run": run, "tag": tag})[:-1]
+        text = f'{head}, "steps": [{", ".join(entries)}]}}'
+        body = gzip.compress(text.encode("utf-8"), compresslevel=3, mtime=0)
+        self._steps.put(key, (signature, body), weight=max(len(entries), 1))
+        return body
 
     def _entries_v2(self, ctx, experiment, run, tag, record) -> list[str]:
         info_tag = metadata.info_tag(record.kind, record.layer)
@@ -284,6 +292,17 @@ def _finite_json(info: dict) -> str:
 
 def _entry(step: int, wall_time: float, samples, text) -> str:
     """One step's JSON text; `text` is the info's JSON, or the error reading it."""
+    if (
+        isinstance(text, str)
+        and type(step) is int
+        and type(samples) is int
+        and type(wall_time) is float
+        and math.isfinite(wall_time)
+    ):  # json.dumps' text for these (repr), without its cost per call
+        return (
+            f'{{"step": {step}, "wall_time": {wall_time!r}, '
+            f'"samples": {samples}, "info": {text}}}'
+        )
     entry = {"step": step, "wall_time": wall_time, "samples": samples}
     if not isinstance(text, str):
         entry["error"] = f"unreadable step JSON: {text}"

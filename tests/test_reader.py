@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 
 import logs
 import numpy as np
 import pytest
 from plugin_client import PREFIX, make_client
+
+from tb_netviz import metadata
+from tb_netviz import reader as reader_module
 
 V1_LOG = str(Path(__file__).parent / "fixtures" / "v1_log")
 
@@ -79,3 +84,79 @@ def test_version_two_reads_every_step_json_in_one_call(long_run):
     assert "read_blob" not in counting.calls  # no per-step reads
     client.get(f"{PREFIX}/steps", query_string=query)  # cached while unchanged
     assert counting.calls.get("read_tensors") == 1
+
+
+def test_writer_promises_compact_step_json_and_the_listing_does_not_decode_it(
+    long_run, monkeypatch
+):
+    client, plugin = make_client(long_run)
+    query = {"run": "long/netviz", "tag": "activations/c"}
+    decoded = []
+    real = metadata.decode_step_info
+    monkeypatch.setattr(
+        metadata, "decode_step_info", lambda raw: decoded.append(raw) or real(raw)
+    )
+    fast = client.get(f"{PREFIX}/steps", query_string=query)
+    record = plugin._reader.records(None, "", "long/netviz", "activations/c")
+    assert record["long/netviz"]["activations/c"].compact
+    assert decoded == []  # samples from each JSON's head, the text passed on
+    # The same body as decoding every step (what a log without the promise gets).
+    plugin._reader._steps = reader_module._LRU(10)
+    monkeypatch.setattr(reader_module.Record, "compact", False)
+    plugin._reader._listing = None
+    slow_reader = reader_module.Reader(plugin._reader._provider, 1000)
+    monkeypatch.setattr(plugin, "_reader", slow_reader)
+    slow = client.get(f"{PREFIX}/steps", query_string=query)
+    assert len(decoded) == 300
+    assert fast.data == slow.data
+    assert fast.json["steps"][7]["samples"] == 2
+
+
+def test_version_two_without_the_promise_is_decoded(tmp_path):
+    info = {"version": 2, "kind": "activations", "layer": "x", "samples": 3}
+    head = b'{"version": 2, "kind": "activations", "layer": "x", "series": '
+    path = str(tmp_path / "r")
+    with logs.event_writer(path):
+        logs.raw("activations.info/x", json.dumps(info), 0, head + b'"info"}', False)
+    client = make_client(str(tmp_path))[0]
+    query = {"run": "r", "tag": "activations/x"}
+    steps = client.get(f"{PREFIX}/steps", query_string=query).json["steps"]
+    assert [(s["step"], s["samples"], s["info"]) for s in steps] == [(0, 3, info)]
+
+
+def test_steps_are_sent_gzipped_when_accepted(long_run):
+    client, _ = make_client(long_run)
+    query = {"run": "long/netviz", "tag": "activations/c"}
+    plain = client.get(f"{PREFIX}/steps", query_string=query)
+    zipped = client.get(
+        f"{PREFIX}/steps", query_string=query, headers={"Accept-Encoding": "gzip"}
+    )
+    assert plain.headers.get("Content-Encoding") is None
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == plain.data
+    assert plain.json["run"] == "long/netviz" and len(plain.json["steps"]) == 300
+
+
+@pytest.mark.parametrize(
+    "data, samples",
+    [
+        (b'{"version":2,"kind":"activations","layer":"a/b","samples":4,"x":1}', 4),
+        (b'{"version":2,"kind":"probe","layer":"in\\"put","samples":0}', 0),
+        (b'{"version":2,"kind":"units","layer":"\\u00e9","samples":12,"y":[]}', 12),
+        (b'{"version":2,"kind":"activations","layer":"a","samples":null}', None),
+        (b'{"version":2,"kind":"activations","layer":"a","samples":"4"}', None),
+        (b'{"version":2,"kind":"activations","layer":"a","samples":04}', None),
+        (b'{"version": 2, "kind": "activations", "layer": "a", "samples": 4}', None),
+        (b'{"kind":"activations","version":2,"layer":"a","samples":4}', None),
+        (b"\xff\xfe", None),
+    ],
+)
+def test_step_samples_reads_only_the_writers_head(data, samples):
+    assert metadata.step_samples(data) == samples
+
+
+def test_step_info_head_comes_first_even_where_info_repeats_it():
+    full = metadata.make_step_info("activations", "c", 2, {"a": 1, "samples": 5})
+    data = metadata.encode_step_info(full)
+    assert data.startswith(b'{"version":2,"kind":"activations","layer":"c"')
+    assert metadata.step_samples(data) == 5 == json.loads(data)["samples"]

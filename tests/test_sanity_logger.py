@@ -14,9 +14,10 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from tb_netviz import NetVizCallback
 from tb_netviz.loggers import Sanity, SanityLogger
+from tb_netviz.methods.sanity import verdict as sanity_verdict
 from tb_netviz.pictures import sanity as pictures
 
-VERDICTS = {pictures.DEPENDS, pictures.SAME}
+VERDICTS = {sanity_verdict.DEPENDS, sanity_verdict.SAME, sanity_verdict.cant_tell(4)}
 
 
 def steps_of(log_dir, tag):
@@ -49,14 +50,8 @@ def test_a_custom_loop_logs_the_record_and_the_scalars(tmp_path):
     assert info["samples"] == 3  # one strip per method, in that order
     result = logger.results["conv2"]
     for m, entry in info["methods"].items():
-        assert set(entry) == {
-            "ssim",
-            "spearman",
-            "baseline",
-            "first_below",
-            "depends_on_weights",
-            "verdict",
-        }
+        assert set(entry) == {"ssim", "spearman", "baseline", *pictures.VERDICT_KEYS}
+        assert entry["caption"] == result.caption(m) and entry["inputs"] == 4
         np.testing.assert_allclose(entry["ssim"], result.ssim[m])
         np.testing.assert_allclose(entry["spearman"], result.spearman[m])
         assert entry["baseline"] == pytest.approx(result.baseline[m])

@@ -8,11 +8,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import pytest
-from test_sanity import bars
 
 from tb_netviz.methods import randomization_check
 from tb_netviz.methods.sanity import verdict as V
 from tb_netviz.pictures import sanity as pictures
+
+
+def bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Noise with a horizontal bar, a vertical bar or a square (classes 0-2),
+    as in test_sanity.py (test modules do not import each other)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.1, (n, 24, 24, 1)).astype(np.float32)
+    y = rng.integers(0, 3, n)
+    for i in range(n):
+        r, c = rng.integers(10, 15, 2)
+        if y[i] == 0:
+            x[i, r, c - 6 : c + 6] += 1
+        elif y[i] == 1:
+            x[i, r - 6 : r + 6, c] += 1
+        else:
+            x[i, r - 2 : r + 2, c - 2 : c + 2] += 1
+    return x, y
 
 
 def synthetic(n, s_mean, b_mean, spread=0.03, steps=3, channels=2, seed=0):

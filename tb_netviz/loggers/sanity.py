@@ -101,6 +101,7 @@ class SanityLogger(Logger):
             result.maps,
             seed=self._seed,
             copy_seconds=result.seconds["copy"],
+            verdicts=result.verdicts,
         )
         for m, curve in result.ssim.items():
             if len(curve):  # next to the loss curves (TensorBoard's Scalars)
