@@ -25,8 +25,8 @@ pytest_plugins = ["browser_util"]
 METHODS = ("deconvnet", "guided_backprop", "gradient")
 VERDICTS = {
     "depends": "depends on the learned weights",
-    "same": "looks the same with random weights",
-    "undetermined": "undetermined",
+    "same": "barely changes with random weights",
+    "undetermined": "can't tell with",
 }
 
 

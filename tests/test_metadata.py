@@ -50,12 +50,11 @@ def test_tags():
 def test_every_kind_belongs_to_one_group():
     kinds = [k for group in metadata.GROUPS.values() for k in group]
     assert sorted(kinds) == sorted(set(kinds)) == sorted(metadata.KINDS)
-    assert metadata.GROUPS["deconv"] == (
-        "deconvnet",
-        "guided_backprop",
-        "gradient",
-        "accentuation",
-    )
+    assert metadata.GROUPS["deconv"] == ("deconvnet", "guided_backprop", "gradient")
+    assert metadata.GROUPS["accentuation"] == ("accentuation",)
+    assert set(metadata.LIGHT) < set(metadata.GROUPS)
+    heavy = set(metadata.GROUPS) - set(metadata.LIGHT)
+    assert set(metadata.DESCRIPTIONS) == heavy  # one tb-netviz log flag each
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import logs
 import numpy as np
 import pytest
 from plugin_client import PREFIX, make_client
+from tensorboard import context
 
 from tb_netviz import metadata
 from tb_netviz import reader as reader_module
@@ -97,19 +99,18 @@ def test_writer_promises_compact_step_json_and_the_listing_does_not_decode_it(
         metadata, "decode_step_info", lambda raw: decoded.append(raw) or real(raw)
     )
     fast = client.get(f"{PREFIX}/steps", query_string=query)
-    record = plugin._reader.records(None, "", "long/netviz", "activations/c")
-    assert record["long/netviz"]["activations/c"].compact
     assert decoded == []  # samples from each JSON's head, the text passed on
-    # The same body as decoding every step (what a log without the promise gets).
-    plugin._reader._steps = reader_module._LRU(10)
-    monkeypatch.setattr(reader_module.Record, "compact", False)
-    plugin._reader._listing = None
-    slow_reader = reader_module.Reader(plugin._reader._provider, 1000)
-    monkeypatch.setattr(plugin, "_reader", slow_reader)
-    slow = client.get(f"{PREFIX}/steps", query_string=query)
-    assert len(decoded) == 300
-    assert fast.data == slow.data
     assert fast.json["steps"][7]["samples"] == 2
+    # The same body as decoding every step (what a log without the promise gets).
+    ctx, reader = context.RequestContext(), plugin._reader
+    record = reader.records(ctx, "", "long/netviz", "activations/c")
+    record = record["long/netviz"]["activations/c"]
+    assert record.compact
+    slow = reader_module.Reader(reader._provider, 1000).steps_body(
+        ctx, "", "long/netviz", "activations/c", replace(record, compact=False)
+    )
+    assert len(decoded) == 300
+    assert gzip.decompress(slow) == fast.data
 
 
 def test_version_two_without_the_promise_is_decoded(tmp_path):

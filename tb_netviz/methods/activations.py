@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.common.traced import traced
 
 # Probe inputs go through in chunks whose layer outputs stay under this many
 # float32 values (256 MiB), so a 512-channel 224x224 layer on 16 probes does
@@ -52,7 +52,7 @@ class ActivationReader:
             int(np.prod([d or 1 for d in t.shape[1:]])) for t in self._features.outputs
         )
         self._chunk = max(1, _CHUNK_VALUES // max(values, 1))
-        self._forward = tf.function(self._call, reduce_retracing=True)
+        self._forward = traced(self._call, reduce_retracing=True)
 
     def _call(self, inputs) -> list:
         outputs = layers_lib.call_features(self._features, inputs)

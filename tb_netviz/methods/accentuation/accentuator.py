@@ -20,6 +20,7 @@ import tensorflow as tf
 from tb_netviz.methods.accentuation import loop as accentuate_loop
 from tb_netviz.methods.common import default_layers
 from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.common.traced import traced
 
 INPUT = "input"  # reg_layer for the distance in pixel space
 DEFAULT_REG_WEIGHT = 16.0
@@ -105,7 +106,7 @@ class Accentuator:
         )
         self.settings = {"reg_layer": reg_layer, **self._loop_settings}
         # One trace per batch shape: the transforms need a static batch size.
-        self._run = tf.function(self._trace)
+        self._run = traced(self._trace)
 
     def _forward(self, unit: tf.Tensor, reg_only: bool = False):
         """Unit-range images -> (layer activations, R flattened), float32; with

@@ -24,6 +24,7 @@ from tb_netviz.methods.ascent import (
 from tb_netviz.methods.ascent import objectives as objectives_lib
 from tb_netviz.methods.ascent import param as param_lib
 from tb_netviz.methods.ascent.result import AscentResult, best_starts, transparency
+from tb_netviz.methods.common.traced import traced
 
 _SAID: set[str] = set()
 
@@ -128,9 +129,9 @@ class FeatureVisualizer:
             self._objective,
             self._rows * s.facets * s.starts,
         )
-        self._loop = tf.function(optimize.make_loop(step), jit_compile=jit)
-        self._eval = tf.function(self._evaluate, jit_compile=jit)
-        self._init = tf.function(self._param.init)
+        self._loop = traced(optimize.make_loop(step), jit_compile=jit)
+        self._eval = traced(self._evaluate, jit_compile=jit)
+        self._init = traced(self._param.init)
 
     def _objective(self, images01: tf.Tensor, labels: tf.Tensor, rows=None):
         """Returns (objective (N,), activations) of views `images01` (N, H, W, C)."""

@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.common.traced import traced
 from tb_netviz.methods.deconv import relu_override
 
 METHODS = relu_override.METHODS  # every method a Deconvolver computes
@@ -111,7 +112,7 @@ class Deconvolver:
             raise ValueError(f"Layer {layer!r} is channels_first; use channels_last.")
         self.num_channels = int(shape[-1])
         self._rule = relu_override.BackwardRule()
-        self._compute = tf.function(self._trace, reduce_retracing=True)
+        self._compute = traced(self._trace, reduce_retracing=True)
 
     def _trace(self, x, channels, top_k):
         """Traced body: x (N, *in), channels (K,) int32 or None -> dict of tensors."""

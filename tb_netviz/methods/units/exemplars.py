@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.common.traced import traced
 from tb_netviz.methods.units import health as units
 from tb_netviz.methods.units.receptive_field import Field, receptive_field
 
@@ -100,7 +101,7 @@ class ExamplesPass:
             if self.channels[p] == list(range(int(t.shape[-1])))
         }
         self._rank = len(model.inputs[0].shape)
-        self._step = tf.function(self._batch, reduce_retracing=True)
+        self._step = traced(self._batch, reduce_retracing=True)
 
     def _batch(self, batch, offset, states):
         outs = layers_lib.call_features(self._features, batch)

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.common.traced import traced
 
 # Inputs per forward pass: the layer outputs of one batch are what the pass
 # holds at once (tens of MB for a 32x32 CNN at 64), so it stays small.
@@ -165,7 +166,7 @@ class UnitHealth:
         self._positions = [int(np.prod([d or 1 for d in t.shape[1:-1]])) for t in outs]
         self._rank = len(model.inputs[0].shape)
         self._batch_size = batch_size
-        self._step = tf.function(self._batch, reduce_retracing=True)
+        self._step = traced(self._batch, reduce_retracing=True)
 
     def _batch(self, batch, states):
         acts = layers_lib.call_features(self._features, batch)
