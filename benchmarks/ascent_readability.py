@@ -32,8 +32,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 import common
 from ascent_models import acceptance, trained
 
-from tb_netviz.methods.ascent import FeatureVisualizer, presets
 from tb_netviz.loggers.ascent import EXAMPLES_FOR_ASCENT
+from tb_netviz.methods.ascent import FeatureVisualizer, presets
 
 CRITERIA = (
     ("beats data", lambda r: r["beats_data"] >= 0.9),

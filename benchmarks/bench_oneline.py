@@ -159,7 +159,9 @@ def main() -> int:
             for v in ("tensorboard", "netviz"):
                 one_fit(v, data, 1, tmp)
         for i in range(args.pairs):
-            order = ("tensorboard", "netviz") if i % 2 == 0 else ("netviz", "tensorboard")
+            order = (
+                ("tensorboard", "netviz") if i % 2 == 0 else ("netviz", "tensorboard")
+            )
             pair = {v: one_fit(v, data, args.epochs, tmp) for v in order}
             pairs.append(pair)
             nv, tb = pair["netviz"], pair["tensorboard"]
