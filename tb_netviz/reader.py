@@ -20,20 +20,19 @@ blob series of version 1 (JSON in element 0). All caches are bounded:
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import dataclasses
 import gzip
 import json
 import logging
 import math
-import threading
 import time
 
 from tensorboard import errors
 from tensorboard.data import provider
 
 from tb_netviz import metadata
+from tb_netviz.lru import LRU
 
 logger = logging.getLogger(__name__)
 
@@ -41,32 +40,6 @@ _LISTING_TTL_S = 2.0
 # Cached series are bounded by their total number of steps, not their count.
 _SERIES_CACHE_STEPS = 100_000
 _READ_WORKERS = 8
-
-
-class _LRU:
-    """A thread-safe mapping that forgets the least recently used entries once
-    their summed weights pass `size` (the newest entry is always kept)."""
-
-    def __init__(self, size: int):
-        self._size, self._data = size, collections.OrderedDict()
-        self._weight = 0
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is None:
-                return None
-            self._data.move_to_end(key)
-            return hit[0]
-
-    def put(self, key, value, weight: int = 1) -> None:
-        with self._lock:
-            old = self._data.pop(key, None)
-            self._weight += weight - (old[1] if old else 0)
-            self._data[key] = (value, weight)
-            while self._weight > self._size and len(self._data) > 1:
-                self._weight -= self._data.popitem(last=False)[1][1]
 
 
 @dataclasses.dataclass
@@ -106,8 +79,8 @@ class Reader:
         """
         self._provider, self._downsample = data_provider, downsample
         self._listing: tuple | None = None  # (time, experiment, records)
-        self._steps = _LRU(_SERIES_CACHE_STEPS)
-        self._keys = _LRU(_SERIES_CACHE_STEPS)
+        self._steps = LRU(_SERIES_CACHE_STEPS)
+        self._keys = LRU(_SERIES_CACHE_STEPS)
         self._warned: set[tuple[str, str]] = set()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             _READ_WORKERS, thread_name_prefix="netviz-read"

@@ -65,7 +65,13 @@ def test_every_module_is_seen():
 
 @pytest.mark.parametrize(
     "module",
-    ["tb_netviz", "tb_netviz.metadata", "tb_netviz.plugin", "tb_netviz.reader"],
+    [
+        "tb_netviz",
+        "tb_netviz.metadata",
+        "tb_netviz.plugin",
+        "tb_netviz.reader",
+        "tb_netviz.lru",
+    ],
 )
 def test_entry_point_side_is_light(module):
     _, every = MODULES[module]
@@ -74,6 +80,7 @@ def test_entry_point_side_is_light(module):
     allowed = (
         "tb_netviz.metadata",
         "tb_netviz.reader",
+        "tb_netviz.lru",
         "tb_netviz.callback",
         "tb_netviz.loggers",
     )

@@ -7,40 +7,25 @@ group.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping, Sequence
 
 import keras
 import numpy as np
 
 from tb_netviz import metadata
-from tb_netviz.loggers.accentuation import Accentuation
-from tb_netviz.loggers.activations import Activations
-from tb_netviz.loggers.ascent import Ascent
 from tb_netviz.loggers.base import Logger
-from tb_netviz.loggers.deconv import Deconv
-from tb_netviz.loggers.exemplars import Exemplars
-from tb_netviz.loggers.model import Model
-from tb_netviz.loggers.probe import Probe
-from tb_netviz.loggers.sanity import Sanity
 from tb_netviz.loggers.spec import Context, Spec
-from tb_netviz.loggers.units import Units
 
-# Every spec class, by its group; `metadata.GROUPS` is the vocabulary.
+# Every spec class, by its group: each group of the vocabulary
+# (`metadata.GROUPS`) has its module `loggers/<group>.py` and in it its spec,
+# the group's name capitalized. Adding a kind is its column and the vocabulary.
 SPECS: dict[str, type[Spec]] = {
-    s.group: s
-    for s in (
-        Model,
-        Probe,
-        Activations,
-        Ascent,
-        Deconv,
-        Accentuation,
-        Exemplars,
-        Units,
-        Sanity,
+    group: getattr(
+        importlib.import_module(f"tb_netviz.loggers.{group}"), group.capitalize()
     )
+    for group in metadata.GROUPS
 }
-assert set(SPECS) == set(metadata.GROUPS), "a group without a spec, or the reverse"
 
 
 def choose(given: Mapping[str, Spec | None], who: str) -> list[Spec]:

@@ -38,6 +38,7 @@ import numpy as np
 from tb_netviz.methods.common import layers as layers_lib
 from tb_netviz.methods.common import similarity
 from tb_netviz.methods.deconv.deconvolver import METHODS, Deconvolver, check_methods
+from tb_netviz.methods.sanity import baseline
 from tb_netviz.methods.sanity import blocks as sanity_blocks
 from tb_netviz.methods.sanity import verdict as verdict_lib
 
@@ -214,7 +215,7 @@ class RandomizationCheck:
             m: np.asarray(v, np.float64).reshape(len(self._cascade), n, k)
             for m, v in ssim.items()
         }
-        pairs = {m: pair_ssim(trained[m]) for m in methods}
+        pairs = {m: baseline.pair_ssim(trained[m]) for m in methods}
         return SanityResult(
             layer=self.layer,
             methods=methods,
@@ -222,7 +223,7 @@ class RandomizationCheck:
             blocks=self.blocks,
             ssim={m: v.mean(axis=(1, 2)) for m, v in per.items()},
             spearman={m: np.asarray(v, np.float64) for m, v in spearman.items()},
-            baseline={m: _off_diagonal_mean(p) for m, p in pairs.items()},
+            baseline={m: baseline.off_diagonal_mean(p) for m, p in pairs.items()},
             maps={m: np.stack(v).astype(np.float32) for m, v in first.items()},
             seconds={
                 "copy": self._unreported + copied,
@@ -232,26 +233,6 @@ class RandomizationCheck:
             pairs=pairs,
             verdicts={m: verdict_lib.verdict(per[m], pairs[m]) for m in methods},
         )
-
-
-def pair_ssim(maps: np.ndarray) -> np.ndarray:
-    """SSIM of the maps of inputs i != j, same channel: `(N, K, H, W)` ->
-    float64 `(N, N, K)`, symmetric, NaN on the diagonal."""
-    n = len(maps)
-    out = np.full((n, n) + maps.shape[1:-2], np.nan)
-    i, j = np.triu_indices(n, 1)
-    if len(i):
-        values = similarity.ssim(maps[i], maps[j])
-        out[i, j] = values
-        out[j, i] = values
-    return out
-
-
-def _off_diagonal_mean(pairs: np.ndarray) -> float | None:
-    n = len(pairs)
-    if n < 2:
-        return None
-    return float(pairs[~np.eye(n, dtype=bool)].mean())
 
 
 def randomization_check(
