@@ -51,11 +51,7 @@ class AccentuationLogger(Logger):
         self._probe = config.check_probe(model, probe)
         self._top_k = config.check_freq("top_k", top_k, False)
         self._channels = channels
-        self._range = config.check_input_range(
-            config.infer_input_range(self._probe)
-            if input_range is None
-            else input_range
-        )
+        self._range = config.choose_input_range(self._probe, input_range, None)
         self._accentuators = {
             layer: Accentuator(model, layer, input_range=self._range)
             for layer in self.layers

@@ -47,11 +47,7 @@ class ProbeLogger(Logger):
         checked = config.check_probe(model, probe)
         self._parts = checked if isinstance(checked, list) else [checked]
         super().__init__(input_names(model))
-        self._range = config.check_input_range(
-            config.infer_input_range(self._parts)
-            if input_range is None
-            else input_range
-        )
+        self._range = config.choose_input_range(self._parts, input_range, None)
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         parts = dict(zip(self.layers, self._parts))
