@@ -25,13 +25,12 @@ import dataclasses
 import gzip
 import json
 import logging
-import math
 import time
 
 from tensorboard import errors
 from tensorboard.data import provider
 
-from tb_netviz import metadata
+from tb_netviz import listing, metadata
 from tb_netviz.lru import LRU
 
 logger = logging.getLogger(__name__)
@@ -109,8 +108,8 @@ class Reader:
             ctx, run_tag_filter=blob_filter, **kw
         )
         result: dict[str, dict[str, Record]] = {}
-        for listing in (tensors, blobs):
-            for run_name, tags in listing.items():
+        for found in (tensors, blobs):
+            for run_name, tags in found.items():
                 for series_tag, series in tags.items():
                     self._add(result, run_name, series_tag, series)
         if run is None:
@@ -199,11 +198,11 @@ class Reader:
                     text = raw.decode("utf-8")
                 else:
                     info = metadata.decode_step_info(raw)
-                    text = _finite_json(info) if odd else raw.decode("utf-8")
+                    text = listing.finite_json(info) if odd else raw.decode("utf-8")
                     samples = info.get("samples", 0)
             except (ValueError, AttributeError) as e:
                 text, samples = e, 0
-            entries.append(_entry(datum.step, datum.wall_time, samples, text))
+            entries.append(listing.entry(datum.step, datum.wall_time, samples, text))
         return entries
 
     def _entries_v1(self, ctx, experiment, run, tag, record) -> list[str]:
@@ -216,12 +215,12 @@ class Reader:
             empty = ValueError("the step holds no values")
             text = next(texts) if datum.values else empty
             samples = max(len(datum.values) - 1, 0)
-            entries.append(_entry(datum.step, datum.wall_time, samples, text))
+            entries.append(listing.entry(datum.step, datum.wall_time, samples, text))
         return entries
 
     def _info_v1(self, ctx, key: str):
         try:
-            return _finite_json(metadata.decode_step_info(self.blob(ctx, key)))
+            return listing.finite_json(metadata.decode_step_info(self.blob(ctx, key)))
         except (ValueError, errors.NotFoundError) as e:
             return e
 
@@ -257,27 +256,3 @@ class Reader:
             raise
         except Exception as e:  # a broken log must not become a 500
             raise errors.NotFoundError(f"blob unreadable: {e}") from None
-
-
-def _finite_json(info: dict) -> str:
-    return json.dumps(info, separators=(",", ":"), allow_nan=False)
-
-
-def _entry(step: int, wall_time: float, samples, text) -> str:
-    """One step's JSON text; `text` is the info's JSON, or the error reading it."""
-    if (
-        isinstance(text, str)
-        and type(step) is int
-        and type(samples) is int
-        and type(wall_time) is float
-        and math.isfinite(wall_time)
-    ):  # json.dumps' text for these (repr), without its cost per call
-        return (
-            f'{{"step": {step}, "wall_time": {wall_time!r}, '
-            f'"samples": {samples}, "info": {text}}}'
-        )
-    entry = {"step": step, "wall_time": wall_time, "samples": samples}
-    if not isinstance(text, str):
-        entry["error"] = f"unreadable step JSON: {text}"
-        text = "null"
-    return f'{json.dumps(entry)[:-1]}, "info": {text}}}'

@@ -82,3 +82,50 @@ def assert_model_unchanged(model: keras.Model, before: dict) -> None:
     assert after["trainable"] == before["trainable"]
     for a, b in zip(before["weights"], after["weights"]):
         np.testing.assert_array_equal(a, b)
+
+
+def bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Noise `(n, 24, 24, 1)` with a horizontal bar, a vertical bar or a
+    square (classes 0-2): what the sanity tests train on."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.1, (n, 24, 24, 1)).astype(np.float32)
+    y = rng.integers(0, 3, n)
+    for i in range(n):
+        r, c = rng.integers(10, 15, 2)
+        if y[i] == 0:
+            x[i, r, c - 6 : c + 6] += 1
+        elif y[i] == 1:
+            x[i, r - 6 : r + 6, c] += 1
+        else:
+            x[i, r - 2 : r + 2, c - 2 : c + 2] += 1
+    return x, y
+
+
+def trained_bars_cnn(convs: int, samples: int, epochs: int):
+    """A CNN of `convs` conv layers (`conv1`, ...; 8 then 16 channels, a max
+    pool between), trained on `bars`, and a probe of 8 other bar images."""
+    keras.utils.set_random_seed(0)
+    body = [keras.Input((24, 24, 1))]
+    for i in range(1, convs + 1):
+        if i > 1:
+            body.append(keras.layers.MaxPooling2D(name=f"pool{i - 1}"))
+        body.append(
+            keras.layers.Conv2D(
+                8 if i == 1 else 16,
+                3,
+                padding="same",
+                activation="relu",
+                name=f"conv{i}",
+            )
+        )
+    model = keras.Sequential(
+        [
+            *body,
+            keras.layers.GlobalMaxPooling2D(name="gmp"),
+            keras.layers.Dense(3, name="logits"),
+        ]
+    )
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = bars(samples, 0)
+    model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
+    return model, bars(8, 1)[0]

@@ -81,6 +81,7 @@ def test_entry_point_side_is_light(module):
         "tb_netviz.metadata",
         "tb_netviz.reader",
         "tb_netviz.lru",
+        "tb_netviz.listing",
         "tb_netviz.callback",
         "tb_netviz.loggers",
     )

@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import pytest
-from models import assert_model_unchanged, nested_cnn, snapshot
+from models import assert_model_unchanged, nested_cnn, snapshot, trained_bars_cnn
 
 from tb_netviz.methods import deconvolution, randomization_check
 from tb_netviz.methods.common import similarity
@@ -22,40 +22,9 @@ from tb_netviz.methods.sanity import blocks as sanity_blocks
 from tb_netviz.methods.sanity import check as sanity
 
 
-def bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(0, 0.1, (n, 24, 24, 1)).astype(np.float32)
-    y = rng.integers(0, 3, n)
-    for i in range(n):
-        r, c = rng.integers(10, 15, 2)
-        if y[i] == 0:
-            x[i, r, c - 6 : c + 6] += 1
-        elif y[i] == 1:
-            x[i, r - 6 : r + 6, c] += 1
-        else:
-            x[i, r - 2 : r + 2, c - 2 : c + 2] += 1
-    return x, y
-
-
 @pytest.fixture(scope="module")
 def trained():
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((24, 24, 1)),
-            keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1"),
-            keras.layers.MaxPooling2D(name="pool1"),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2"),
-            keras.layers.MaxPooling2D(name="pool2"),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv3"),
-            keras.layers.GlobalMaxPooling2D(name="gmp"),
-            keras.layers.Dense(3, name="logits"),
-        ]
-    )
-    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    x, y = bars(600, 0)
-    model.fit(x, y, epochs=4, batch_size=32, verbose=0)
-    return model, bars(8, 1)[0]
+    return trained_bars_cnn(3, 600, 4)
 
 
 def test_gradients_fall_below_the_baseline_before_guided_backprop(trained):

@@ -8,27 +8,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import pytest
+from models import bars, trained_bars_cnn
 
 from tb_netviz.methods import randomization_check
 from tb_netviz.methods.sanity import verdict as V
 from tb_netviz.pictures import sanity as pictures
-
-
-def bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Noise with a horizontal bar, a vertical bar or a square (classes 0-2),
-    as in test_sanity.py (test modules do not import each other)."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(0, 0.1, (n, 24, 24, 1)).astype(np.float32)
-    y = rng.integers(0, 3, n)
-    for i in range(n):
-        r, c = rng.integers(10, 15, 2)
-        if y[i] == 0:
-            x[i, r, c - 6 : c + 6] += 1
-        elif y[i] == 1:
-            x[i, r - 6 : r + 6, c] += 1
-        else:
-            x[i, r - 2 : r + 2, c - 2 : c + 2] += 1
-    return x, y
 
 
 def synthetic(n, s_mean, b_mean, spread=0.03, steps=3, channels=2, seed=0):
@@ -116,21 +100,7 @@ def test_the_record_copies_the_verdict():
 
 @pytest.fixture(scope="module")
 def trained_cnn():
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((24, 24, 1)),
-            keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1"),
-            keras.layers.MaxPooling2D(name="pool1"),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2"),
-            keras.layers.GlobalMaxPooling2D(name="gmp"),
-            keras.layers.Dense(3, name="logits"),
-        ]
-    )
-    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    x, y = bars(400, 0)
-    model.fit(x, y, epochs=3, batch_size=32, verbose=0)
-    return model, bars(8, 1)[0]
+    return trained_bars_cnn(2, 400, 3)
 
 
 def test_gradients_of_a_trained_cnn_depend_on_the_weights(trained_cnn):
