@@ -102,29 +102,57 @@ def load_probe(
     return np.stack(images), (lo, hi)
 
 
-def describe_probe(probe: np.ndarray, input_range, images: bool) -> str:
-    """One line on how the probe was read: count, size, channels, range."""
-    n, *size = probe.shape
-    how = (
-        f"PNG/JPEG values 0..255 mapped onto {tuple(input_range)}"
-        if images
-        else f"values {float(probe.min()):.3g}..{float(probe.max()):.3g}, input "
-        f"range {tuple(input_range)}"
-    )
-    return f"tb-netviz: probe: {n} input(s) of shape {tuple(size)}; {how}"
+def _fmt(lo: float, hi: float) -> str:
+    return f"{lo:.4g}..{hi:.4g}"
 
 
-def specs(args, model: keras.Model, input_range) -> list[loggers.Spec]:
+def describe_probe(
+    batch: np.ndarray, input_range, images: bool, source: str, what: str = "probe"
+) -> str:
+    """One line on how a batch was read: count, size, channels, range mapping.
+
+    Args:
+      batch: the batch as the model gets it, `(N, *input_shape)`.
+      input_range: the model's `(lo, hi)`.
+      images: whether it came from PNG/JPEG files (0..255, mapped linearly).
+      source: where the range came from: "given by --input-range", "the
+        default" (images), "inferred from the values" (a `.npy` probe).
+      what: "probe" or "exemplars".
+
+    Returns:
+      e.g. "tb-netviz: probe: 3 images of 16x16 pixels, 3 channels; PNG/JPEG
+      values 0..255 mapped linearly onto the input range 0..1 (the default)".
+    """
+    n, *size = batch.shape
+    if len(size) == 3:
+        height, width, channels = size
+        shape = f"of {height}x{width} pixels, {channels} channel{'s' * (channels != 1)}"
+    else:
+        shape = f"of shape {tuple(size)}"
+    lo, hi = (float(v) for v in input_range)
+    if images:
+        how = f"PNG/JPEG values 0..255 mapped linearly onto the input range {_fmt(lo, hi)} ({source})"
+        return f"tb-netviz: {what}: {n} image{'s' * (n != 1)} {shape}; {how}"
+    values = _fmt(float(np.min(batch)), float(np.max(batch)))
+    how = f"values {values} used as they are; input range {_fmt(lo, hi)} ({source})"
+    return f"tb-netviz: {what}: {n} input{'s' * (n != 1)} {shape}; {how}"
+
+
+def specs(args, model: keras.Model, input_range, source: str) -> list[loggers.Spec]:
     """The kinds of `tb-netviz log`: the light ones always, every heavy kind
     whose flag is set (`--ascent`, `--sanity`, ...), exemplars with
-    `--exemplars`."""
+    `--exemplars` (read onto the probe's `input_range`, and described; see
+    `describe_probe` for `source`)."""
     given: dict[str, loggers.Spec | None] = {}
     for group, spec in loggers.SPECS.items():
         flag = getattr(args, group, None)
         if group in metadata.LIGHT:
             given[group] = spec() if spec.default else None
         elif group == "exemplars" and flag:
-            given[group] = spec(load_probe(model, flag, input_range, group)[0])
+            examples, _ = load_probe(model, flag, input_range, group)
+            images = not (len(flag) == 1 and flag[0].endswith(".npy"))
+            print(describe_probe(examples, input_range, images, source, group))
+            given[group] = spec(examples)
         else:
             given[group] = spec() if flag else None
     return loggers.choose(given, "tb-netviz log")
@@ -136,12 +164,17 @@ def run(args) -> None:
     probe, input_range = load_probe(model, args.probe, args.input_range)
     probe = config.check_probe(model, probe)
     images = not (len(args.probe) == 1 and args.probe[0].endswith(".npy"))
+    if args.input_range is not None:
+        source = "given by --input-range"
+    else:
+        source = "the default" if images else "inferred from the values"
     if not isinstance(probe, list):
-        print(describe_probe(probe, input_range, images))
+        print(describe_probe(probe, input_range, images, source))
     layers = config.choose_layers(
         model, args.layers or None, "tb-netviz: --layers not given"
     )
-    chosen = specs(args, model, input_range)
+    onto = source.replace("the values", "the probe's values")  # the examples'
+    chosen = specs(args, model, input_range, onto)
     work = loggers.build(chosen, model, probe, layers, input_range)
     run_dir = f"{args.logdir.rstrip('/')}/{metadata.RUN_SUBDIR}"
     bar = keras.utils.Progbar(len(work), unit_name="kind")

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tb_netviz.methods.common import class_scores
 from tb_netviz.methods.common import default_layers as default_layers_lib
 
 MAX_PROBES = 64
@@ -93,15 +94,23 @@ def choose_layers(model: keras.Model, layers, said: str) -> list[str]:
 
     The defaults (see `methods/default_layers.py`) are the stem's first
     non-linearity, a block output in the middle, and the last feature map
-    before the head; `said` starts the printed line (who chose them).
+    before the head; `said` starts the printed line (who chose them). A
+    layer that is the model's outputs (`class_scores`) is labelled so, e.g.
+    "7 channels = the model's outputs", chosen by default or by the user.
 
     Raises:
       ValueError: the model has nothing to show (the message lists its layers).
     """
+    outputs = class_scores.notes(model)
     if layers is not None:
+        for path in (p for p in layers if p in outputs):
+            print(f"{said.split(':')[0]}: layer {path}: {outputs[path]} (class scores)")
         return list(layers)
     chosen = default_layers_lib.choose(model)
-    shown = "; ".join(f"{c.path} ({c.reason})" for c in chosen)
+    shown = "; ".join(
+        f"{c.path} ({c.reason}{'; ' + outputs[c.path] if c.path in outputs else ''})"
+        for c in chosen
+    )
     print(f"{said}, showing {shown}")
     return [c.path for c in chosen]
 

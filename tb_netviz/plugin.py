@@ -17,6 +17,8 @@ without a flag.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from tensorboard import errors, plugin_util
@@ -84,6 +86,29 @@ def _int_arg(request, name: str) -> int:
             f"query parameter {name!r} must be a non-negative integer, got {text!r}"
         )
     return int(text)
+
+
+def logdir_name(location: str) -> str:
+    """The name a logdir that is itself a run is shown by: its folder's name.
+
+    TensorBoard names the run of the logdir itself `.` (`netviz` when the
+    writer's `<logdir>/netviz` is under it). Like the panel's run names, a
+    trailing `netviz` folder is left out: `logs/mymodel/netviz` and
+    `logs/mymodel` are both `mymodel`. `""` when unknown (no location, `/`).
+
+    Args:
+      location: the experiment's data location as TensorBoard was given it:
+        a local path (relative ones resolve against TensorBoard's working
+        folder, as TensorBoard resolves them) or a URL (`gs://bucket/logs`).
+    """
+    if not location:
+        return ""
+    if "://" not in location:
+        location = os.path.abspath(os.path.expanduser(location))
+    parts = [p for p in re.split(r"[/\\]", location) if p]
+    if len(parts) > 1 and parts[-1] == metadata.RUN_SUBDIR:
+        parts.pop()
+    return parts[-1] if parts else ""
 
 
 class NetVizLoader(base_plugin.TBLoader):
@@ -191,7 +216,11 @@ class NetVizPlugin(base_plugin.TBPlugin):
                     # Version 1 keeps the step JSON in element 0.
                     "samples": max(samples - (record.version == 1), 0),
                 }
-        return http_util.Respond(request, {"runs": runs}, "application/json")
+        body = {"runs": runs}
+        if "." in runs or metadata.RUN_SUBDIR in runs:  # the logdir is itself a run
+            location = self._reader.data_location(*self._where(request))
+            body["logdir_name"] = logdir_name(location)
+        return http_util.Respond(request, body, "application/json")
 
     @wrappers.Request.application
     def _serve_steps(self, request):

@@ -116,6 +116,14 @@ class Reader:
             self._listing = (time.monotonic(), experiment, result)
         return result
 
+    def data_location(self, ctx, experiment: str) -> str:
+        """The experiment's logdir as TensorBoard was given it; "" if unknown."""
+        try:
+            found = self._provider.experiment_metadata(ctx, experiment_id=experiment)
+        except Exception:  # a remote provider's failure: a run name is not worth a 500
+            return ""
+        return getattr(found, "data_location", "") or ""
+
     def _add(self, result: dict, run: str, tag: str, series) -> None:
         try:
             content = metadata.parse_plugin_content(series.plugin_content)

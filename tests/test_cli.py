@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -73,7 +74,8 @@ def test_log_writes_every_kind_at_one_step(saved, tmp_path, capsys):
         ]
     }
     assert (
-        "probe: 3 input(s) of shape (16, 16, 3); PNG/JPEG values 0..255 mapped" in out
+        "tb-netviz: probe: 3 images of 16x16 pixels, 3 channels; PNG/JPEG values "
+        "0..255 mapped linearly onto the input range 0..1 (the default)\n" in out
     )
 
 
@@ -170,7 +172,7 @@ def test_failures_exit_1_with_a_clear_message(
     assert cli.main([*args, *extra]) == 1
     err = capsys.readouterr().err
     assert err.startswith("tb-netviz: error: ")
-    assert __import__("re").search(message, err), err
+    assert re.search(message, err), err
 
 
 def test_usage_errors_exit_2(capsys):
@@ -216,3 +218,54 @@ def test_console_script_help_and_serve(saved, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_saved_model_gets_sanity_and_the_checks_of_its_examples(
+    saved, tmp_path, capsys
+):
+    """The trust signals of `fit` on a saved model: `--sanity` records and, with
+    `--exemplars`, every feature visualization's checks against real examples."""
+    logdir = tmp_path / "trusted"
+    args = ["log", str(saved / "model.keras"), "--probe", str(saved / "probe.npy")]
+    extra = ["--layers", "conv2", "--ascent", "--sanity"]
+    extra += ["--exemplars", str(saved / "images")]
+    assert cli.main([*args, "--logdir", str(logdir), *extra]) == 0
+    out = capsys.readouterr().out
+    assert re.search(
+        r"tb-netviz: probe: 2 inputs of 16x16 pixels, 3 channels; values "
+        r"0\.\d+\.\.0\.\d+ used as they are; input range 0\.\.1 "
+        r"\(inferred from the values\)\n",
+        out,
+    ), out
+    assert (
+        "tb-netviz: exemplars: 3 images of 16x16 pixels, 3 channels; PNG/JPEG values "
+        "0..255 mapped linearly onto the input range 0..1 (inferred from the probe's "
+        "values)\n" in out
+    )
+    assert sorted(read_records(f"{logdir}/netviz")) == [
+        "activations/conv2",
+        "ascent/conv2",
+        "exemplars/conv2",
+        "model/graph",
+        "probe/input",
+        "sanity/conv2",
+        "units/conv2",
+    ]
+    client = make_client(str(tmp_path))[0]
+
+    def info(tag):
+        query = {"run": "trusted/netviz", "tag": tag}
+        return client.get(f"{PREFIX}/steps", query_string=query).json["steps"][0][
+            "info"
+        ]
+
+    assert info("sanity/conv2")["methods"]
+    ascent = info("ascent/conv2")
+    checks, channels = ascent["checks"], ascent["channels"]
+    # Each channel is checked against its best real example (the Checks block).
+    assert len(checks["exemplar_objective"]) == len(channels) > 0
+    assert all(
+        isinstance(v, float) for v in checks["exemplar_objective"] if v is not None
+    )
+    assert any(v is not None for v in checks["exemplar_objective"])
+    assert len(checks["processing_similarity"]) == len(channels)

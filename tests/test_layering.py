@@ -113,6 +113,7 @@ def test_arrows_point_one_way(module):
         allowed = (
             "tb_netviz.methods.common.layers",
             "tb_netviz.methods.common.default_layers",
+            "tb_netviz.methods.common.class_scores",  # labels the chosen layers
             "tb_netviz.loggers.spec",  # the schedule reads the specs
         )
         assert all(_within(m, allowed) for m in ours), ours

@@ -25,6 +25,10 @@ def test_sequential_map_starts_at_its_input():
     assert conv1["output_shape"] == [None, 14, 14, 8]
     assert conv1["params"] == 3 * 3 * 3 * 8 + 8
     assert layers[-1]["inbound"] == ["gap"]
+    # Only the classifier is the model's outputs (see test_default_layers).
+    assert {e["path"]: e["outputs"] for e in layers if e["outputs"]} == {
+        "logits": "4 units = the model's outputs"
+    }
 
 
 def test_nested_models_are_folded_under_their_parent():

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from plugin_client import PREFIX, make_client
 
-from tb_netviz.plugin import _frontend_dir
+from tb_netviz.plugin import _frontend_dir, logdir_name
 
 
 def _write_run(path: str, steps=(0, 1, 2), samples: int = 2) -> None:
@@ -288,3 +288,44 @@ def test_unreadable_step_json_is_reported_not_500(tmp_path, version):
     ).json["steps"]
     assert steps[0]["info"] is None
     assert "unreadable step JSON" in steps[0]["error"]
+
+
+@pytest.mark.parametrize(
+    ("folders", "run"),
+    [
+        (("mymodel",), "."),  # events in the logdir itself
+        (("mymodel", "netviz"), "."),  # `tensorboard --logdir logs/mymodel/netviz`
+        (("mymodel",), "netviz"),  # the writer's <logdir>/netviz, served from <logdir>
+    ],
+)
+def test_a_logdir_that_is_itself_a_run_is_named_by_its_folder(tmp_path, folders, run):
+    logdir = tmp_path.joinpath(*folders)
+    _write_run(str(logdir / run), steps=(0,), samples=1)
+    client = make_client(str(logdir))[0]
+    body = client.get(f"{PREFIX}/runs").json
+    assert list(body["runs"]) == [run] and body["logdir_name"] == "mymodel"
+    # Requests keep TensorBoard's run id.
+    query = {"run": run, "tag": "activations/dense", "step": 0, "sample": 0}
+    assert client.get(f"{PREFIX}/image", query_string=query).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("location", "name"),
+    [
+        ("gs://bucket/exp/netviz/", "exp"),
+        ("gs://bucket", "bucket"),
+        ("/logs/netviz", "logs"),
+        ("/netviz", "netviz"),
+        ("C:\\logs\\exp", "exp"),
+        ("/", ""),
+        ("", ""),
+    ],
+)
+def test_logdir_name(location, name):
+    assert logdir_name(location) == name
+
+
+def test_a_relative_logdir_is_named_as_tensorboard_resolves_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path / ".")
+    assert logdir_name(".") == tmp_path.name
+    assert logdir_name("./") == tmp_path.name

@@ -10,6 +10,8 @@ their batch norm, and never the classifier. For a network with spatial layers
    when there is none;
 2. the last feature map: the layer feeding the first global pooling or
    flatten (or, without one, the last spatial layer that is not the output);
+   in an all-convolutional classifier, where that layer is the class scores
+   (`class_scores`), the feature map feeding the class convolution;
 3. the middle: among the block outputs between them (a residual add, or the
    activation right after it; a concatenation; else a pooling layer), the one
    in the middle of the spatial layers.
@@ -27,6 +29,7 @@ import dataclasses
 
 import keras
 
+from tb_netviz.methods.common import class_scores
 from tb_netviz.methods.common import layers as layers_lib
 
 _MERGES = (keras.layers.Add, keras.layers.Concatenate)
@@ -139,6 +142,11 @@ def choose(model: keras.Model, head_layers: int = 2) -> list[Choice]:
         last_reason = f"the last feature map before {type(head.layer).__name__}"
     else:
         last, last_reason = spatial[-1], "the last spatial layer"
+    scores = class_scores.class_convolution(model, last.path)
+    before = _producer(scores.layer, by_layer) if scores else None
+    if before is not None and before.rank >= 3:
+        last = before
+        last_reason = f"the last feature map before the class convolution {scores.path}"
     pool = [e for e in spatial if index[e.path] <= index[last.path]]
     stem = next((e for e in pool if _nonlinear(e.layer)), None)
     stem_reason = "the stem's first non-linearity"

@@ -10,6 +10,7 @@ from typing import Any
 
 import keras
 
+from tb_netviz.methods.common import class_scores
 from tb_netviz.methods.common import layers as layers_lib
 
 
@@ -47,11 +48,16 @@ def model_map(model: keras.Model) -> list[dict[str, Any]]:
       layer is used more than once), `params` (weights it owns, nested ones
       included), `parent` (the path of the nested model it sits in, or
       null), `depth` (0 at the top) and `inbound` (paths of the layers that
-      feed it, inside the same model).
+      feed it, inside the same model), `outputs` (for a layer that is the
+      model's outputs, e.g. an all-convolutional net's class convolution:
+      "7 channels = the model's outputs", see `class_scores`; else null).
     """
     layers_lib.check_graph(model)
     found: list[dict[str, Any]] = []
     _walk(model, "", None, 0, found)
+    notes = class_scores.notes(model)
+    for entry in found:
+        entry["outputs"] = notes.get(entry["path"])
     return found
 
 
