@@ -7,23 +7,24 @@ import { buildControls } from "./shared/controls.js";
 import { el, replaceChildren } from "./shared/dom.js";
 import { emptyState, errorBox } from "./shared/empty.js";
 import { effectiveMode, isDense } from "./shared/grid.js";
-import { HostPort, followDarkMode, loadUrlParams, writeHashParams } from "./shared/host.js";
-import { bindKeys } from "./shared/keys.js";
-import { compileFilter, displayName, runColors } from "./shared/runs.js";
+import { HostPort, followDarkMode, loadUrlParams, onHashParams, writeHashParams } from "./shared/host.js";
+import { bindKeys, replaceKeepingFocus } from "./shared/keys.js";
+import { compileFilter, displayName, runColors, setLogdirName } from "./shared/runs.js";
 import {
   VIEWS, currentKind, createState, defaultRuns, entryOf, hasKind, stepMarks, layersOf, reconcile,
   runNames, setListing, stepAt, unionSteps,
 } from "./shared/state.js";
-import { applyParams, toParams } from "./shared/urlstate.js";
+import { applyParams, resetToParams, sameParams, urlParams } from "./shared/urlstate.js";
 import { renderActivations } from "./views/view_activations.js";
 import { renderAscent } from "./views/view_ascent.js";
+import { renderAttribution } from "./views/view_attribution.js";
 import { renderDeconv } from "./views/view_deconv.js";
 import { renderUnits } from "./views/view_units.js";
 import { loadModelMap } from "./shared/tree.js";
 import { renderModel } from "./views/view_model.js";
 
 const POLL_MS = 10000; // cheap: the backend answers the listing from its cache
-const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv, units: renderUnits, model: renderModel };
+const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv, units: renderUnits, attribution: renderAttribution, model: renderModel };
 const MIN_CARD = 330; // px: narrower cards wrap to the next row
 const GAP = 16;
 
@@ -72,6 +73,16 @@ export class App {
     await this.refresh();
     this.ready = true;
     this.syncUrl();
+    onHashParams((next) => this.followLink(next));
+  }
+
+  /** A link pasted into the address bar (a hashchange, no reload): show it. */
+  followLink(params) {
+    if (sameParams(params, urlParams(this.state))) return; // our own write, or nothing new
+    const later = resetToParams(this.state, params);
+    this.pendingChannel = later.channel;
+    this.pendingRuns = later.runs;
+    if (runNames(this.state).length) this.applyPending();
   }
 
   /** TensorBoard's reload button or ours: fetch the listing and steps again. */
@@ -87,18 +98,20 @@ export class App {
    */
   async refresh(quiet = false) {
     let runs;
+    let logdirName;
     try {
-      runs = await fetchRuns();
+      ({ runs, logdirName } = await fetchRuns());
     } catch (error) {
       if (quiet) return;
       replaceChildren(this.main, [errorBox("Could not load the NetViz run listing.", error)]);
       this.root.dataset.state = "error";
       return;
     }
-    const listing = JSON.stringify(runs);
+    const listing = JSON.stringify([logdirName, runs]);
     if (quiet && listing === this.listing) return;
     this.listing = listing;
     forgetCaches();
+    setLogdirName(logdirName); // before the listing: runs sort by their names
     setListing(this.state, runs);
     this.colors = runColors(runNames(this.state));
     const empty = runNames(this.state).length === 0;
@@ -108,6 +121,11 @@ export class App {
       this.root.dataset.state = "empty";
       return;
     }
+    this.applyPending();
+  }
+
+  /** Applies the link's runs and channel, which need the listing, then renders. */
+  applyPending() {
     if (this.pendingRuns) {
       this.state.selectedRuns = this.pendingRuns;
       this.pendingRuns = null;
@@ -157,12 +175,7 @@ export class App {
 
   /** Keeps TensorBoard's hash (`p.netviz.*`) in step with the state. */
   syncUrl() {
-    if (!this.ready) return;
-    const state = this.state;
-    const defaults = defaultRuns(state);
-    const isDefault = defaults.length === state.selectedRuns.length &&
-      defaults.every((r, i) => r === state.selectedRuns[i]);
-    writeHashParams(toParams(state, isDefault));
+    if (this.ready) writeHashParams(urlParams(this.state));
   }
 
   /** The chosen runs that pass the filter: the ones with a card. */
@@ -250,30 +263,8 @@ export class App {
       content = errorBox("This view failed to render.", error);
     }
     if (stale() || !content) return;
-    const hadOverlay = Boolean(this.main.querySelector(".nv-overlay"));
-    const focusedChannel = document.activeElement && document.activeElement.dataset
-      ? document.activeElement.dataset.channel : undefined;
-    replaceChildren(this.main, [content]);
-    this.restoreFocus(hadOverlay, focusedChannel);
+    this.openChannel = replaceKeepingFocus(this.main, content, this.openChannel, this.state.selected);
     this.root.dataset.state = "ready";
     this.root.dataset.renders = String(Number(this.root.dataset.renders || 0) + 1);
-  }
-
-  /** Moves focus into a newly opened large view, back to its tile when it closes. */
-  restoreFocus(hadOverlay, focusedChannel) {
-    const overlay = this.main.querySelector(".nv-overlay");
-    const closedChannel = this.openChannel;
-    this.openChannel = overlay && this.state.selected ? String(this.state.selected.channel) : null;
-    if (overlay) {
-      if (!hadOverlay) {
-        const close = overlay.querySelector(".nv-close");
-        if (close) close.focus({ preventScroll: true });
-      }
-      return;
-    }
-    const channel = hadOverlay ? closedChannel : focusedChannel;
-    if (channel === undefined || channel === null) return;
-    const tile = this.main.querySelector(`.nv-columns [data-channel="${CSS.escape(String(channel))}"]`);
-    if (tile) tile.focus({ preventScroll: !hadOverlay });
   }
 }

@@ -78,3 +78,23 @@ def read_records(run_dir: str) -> dict[str, list[int]]:
                 f"{tag}: images at {found}, JSON at {records[tag]}"
             )
     return records
+
+
+def attribution_record(layer: str, step: int, inputs: np.ndarray, maps, **kw) -> bool:
+    """Writes an attribution record (default writer) made by the real encoder.
+
+    Args:
+      layer: the output layer the maps explain.
+      step: the step.
+      inputs: float `(N, H, W, C)`, the probe inputs.
+      maps: `{method: float (N, T, H, W)}`.
+      **kw: the other arguments of `pictures.attribution.record` (`targets`,
+        `probabilities`, `faithfulness`, `input_range`, `signed`, `facts`,
+        `completeness`).
+    """
+    from tb_netviz.pictures import attribution
+
+    info, rows = attribution.record(inputs, maps, **kw)
+    return writer.write_record(
+        "attribution", layer, step, info, [writer.encode_png(r) for r in rows]
+    )

@@ -24,12 +24,15 @@ def test_flags_mark_dead_saturated_and_constant_pictures():
         start_objective=np.array([1.0, 1.0, 1.0, 1.0]),
         gradient=np.array([1.0, 1.0, 1.0, 0.0]),
     )
-    assert flags == {
+    assert {k: flags[k] for k in ("dead", "saturated", "at_bounds", "constant")} == {
         "dead": [False, False, True, True],
         "saturated": [False, True, False, True],
         "at_bounds": [0.0, 1.0, 0.0, 0.75],
         "constant": [False, True, True, False],
     }
+    # Against the 1/f reference when no data is given: the uniform ones are flat.
+    assert flags["flat"] == [False, True, True, False]
+    assert flags["contrast_ratio"][1:3] == [0.0, 0.0]
 
 
 def test_record_holds_alpha_and_facets_grids_and_says_which_is_which():
@@ -57,7 +60,18 @@ def test_record_holds_alpha_and_facets_grids_and_says_which_is_which():
         "pad": 2,
     }
     assert grids[2].shape == (5 * 8 - 2, 3 * 9 - 2, 1)
-    assert set(info["flags"]) == {"dead", "saturated", "at_bounds", "constant"}
+    assert set(info["flags"]) == {
+        "dead",
+        "saturated",
+        "at_bounds",
+        "constant",
+        *("flat", "noise", "border", "contrast_ratio", "hf_ratio", "border_share"),
+    }
+    assert info["data_reference"]["source"] == "1/f noise (no data given)"
+    assert info["checks"] == {
+        "spectrum_distance": [None] * 5,
+        "spectral_slope": [None] * 5,
+    }
 
 
 def test_a_channel_that_cannot_fire_is_flagged_dead():

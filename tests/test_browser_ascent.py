@@ -1,13 +1,16 @@
 """Feature visualizations in the panel: marks of pictures that show nothing
-(dead, saturated, constant, from `info.flags`), MACO's transparency map as an
-overlay toggle and beside the picture in the large view, and facets there;
-on a logdir written by `AscentLogger(..., preset="maco", facets=3)` plus one
-record made by `pictures.ascent.record` with a dead, a saturated and a
-constant picture."""
+(dead, saturated, constant; flat, noise, border against the data, from
+`info.flags`) with a one-line reason, MACO's transparency map as an overlay
+toggle and beside the picture in the large view, and facets there; on a
+logdir written by `AscentLogger(..., preset="maco", facets=3)` plus one
+record made by `pictures.ascent.record` with a dead, a saturated, a constant,
+a noise and a border picture, and exemplars for it (the best one stands in
+for the noise picture)."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +27,7 @@ pytest_plugins = ["browser_util"]
 
 def make_ascent_logdir(root: Path) -> Path:
     """Run `maco`: layer conv2 by MACO with 3 facets at steps 0 and 1, and
-    layer `marks`: tiles 0 fine, 1 dead, 2 saturated, 3 constant."""
+    layer `marks` (`marked_pictures`) with an exemplar per channel."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     keras = pytest.importorskip("keras")
     import tensorflow as tf
@@ -32,6 +35,8 @@ def make_ascent_logdir(root: Path) -> Path:
     from tb_netviz import writer as nv_writer
     from tb_netviz.loggers import AscentLogger
     from tb_netviz.pictures import ascent as pictures
+    from tb_netviz.pictures import exemplars as exemplar_pictures
+    from tb_netviz.pictures import readability
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((32, 32, 3))
@@ -46,30 +51,72 @@ def make_ascent_logdir(root: Path) -> Path:
     writer = tf.summary.create_file_writer(str(root / "maco" / "netviz"))
     with writer.as_default():
         assert logger.log(0) and logger.log(1), logger.failures
-        rng = np.random.default_rng(1)
-        images = rng.uniform(0.2, 0.8, (4, 16, 16, 3))
-        images[2] = rng.integers(0, 2, (16, 16, 3))  # every pixel at a bound
-        images[3] = 0.5  # one flat colour
-        alpha = rng.uniform(0, 1, (4, 16, 16))
+        images, examples = marked_pictures()
+        n = len(images)
+        alpha = np.random.default_rng(1).uniform(0, 1, (n, 16, 16))
         alpha /= alpha.sum(axis=(1, 2), keepdims=True)
         info, grids = pictures.record(
             images,
-            [0, 1, 2, 3],
-            np.array([1.0, 0.1, 2.0, 0.5]),
-            np.zeros(4, bool),
+            list(range(n)),
+            np.array([1.0, 0.1, 2.0, 0.5, 1.0, 1.0]),
+            np.zeros(n, bool),
             (0.0, 1.0),
             alpha=alpha,
-            start_objective=np.array([0.0, 0.5, 0.0, 0.0]),  # channel 1 fell: dead
-            gradient=np.ones(4),
+            start_objective=np.array([0.0, 0.5, 0.0, 0.0, 0.0, 0.0]),  # 1 fell: dead
+            gradient=np.ones(n),
+            data=readability.data_stats(examples),
             preset="maco",
             seed=0,
             steps_done=8,
         )
-        assert info["flags"]["saturated"] == [False, False, True, False]
+        assert info["flags"]["saturated"] == [False, False, True, False, False, False]
         pngs = [nv_writer.encode_png(g) for g in grids]
         nv_writer.write_record("ascent", "marks", 0, {**info, "seconds": 0.0}, pngs)
+        info, grids = exemplar_pictures.record(
+            np.arange(n),
+            np.arange(n)[:, None],
+            np.ones((n, 1)),
+            np.zeros((n, 1, 2), int),
+            np.tile([0, 0, 16, 16], (n, 1, 1)),
+            np.tile([0, 0, 16, 16], (n, 1, 1)),
+            {i: examples[i] for i in range(n)},
+            (0.0, 1.0),
+            n,
+            len(examples),
+            {"jump": [1, 1], "size": [16, 16], "offset": [0, 0], "exact": True},
+        )
+        pngs = [nv_writer.encode_png(g) for g in grids]
+        nv_writer.write_record("exemplars", "marks", 0, {**info, "seconds": 0.0}, pngs)
     writer.close()
     return root
+
+
+def marked_pictures() -> tuple[np.ndarray, np.ndarray]:
+    """Six 16x16x3 pictures: 0 fine, 1 dead, 2 saturated, 3 constant (so flat),
+    4 pixel noise, 5 a frame (border); and 16 examples (blobs and a little
+    noise), the data they are measured against."""
+    yy, xx = np.mgrid[:16, :16]
+
+    def blob(cy, cx, s):
+        return np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s * s))
+
+    rng = np.random.default_rng(1)
+    examples = np.stack(
+        [
+            np.stack([blob(*rng.uniform(5, 11, 2), rng.uniform(2, 4))] * 3, -1)
+            for _ in range(16)
+        ]
+    )
+    examples = np.clip(0.8 * examples + 0.1 + rng.normal(0, 0.03, examples.shape), 0, 1)
+    images = np.full((6, 16, 16, 3), 0.5)
+    images[0] = np.stack([blob(8, 8, 3), blob(6, 9, 3), blob(9, 7, 4)], -1) * 0.6 + 0.2
+    images[1] = images[0, ::-1]
+    images[2] = np.clip((blob(8, 8, 4) - 0.5) * 4 + 0.5, 0, 1)[
+        ..., None
+    ]  # at the bounds
+    images[4] = rng.uniform(0, 1, (16, 16, 3))
+    images[5, [0, -1]] = images[5, :, [0, -1]] = 0.1
+    return images, examples
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +142,8 @@ def figures(frame) -> list[dict]:
     return frame.eval_on_selector_all(
         ".nv-col .nv-gallery .nv-fig",
         """fs => fs.map(f => ({channel: f.dataset.channel, marks: f.dataset.marks,
-            title: f.title, cls: f.className, badges: [...f.querySelectorAll('.nv-mark')].map(b => b.title)}))""",
+            title: f.title, cls: f.className, badges: [...f.querySelectorAll('.nv-mark')].map(b => b.title),
+            reason: (f.querySelector('.nv-mark-reason') || {}).textContent || ""}))""",
     )
 
 
@@ -108,32 +156,52 @@ def alpha_mean(frame, selector) -> float:
     )
 
 
-def test_dead_saturated_and_constant_pictures_are_marked(ap):
+def test_marked_pictures_are_dimmed_and_say_why(ap):
     ap.act(lambda f: f.select_option("select[name=layer]", "marks"))
     figs = figures(ap.frame)
-    assert [f["marks"] for f in figs] == ["", "dead", "saturated", "constant"]
+    assert [f["marks"] for f in figs] == [
+        *("", "dead", "saturated", "constant flat", "noise", "border")
+    ]
     assert "nv-marked" not in figs[0]["cls"] and not figs[0]["badges"]
     assert (
         "nv-dead" in figs[1]["cls"] and "never rose above its start" in figs[1]["title"]
     )
     assert "nv-saturated" in figs[2]["cls"]
-    assert (
-        "100% of the pixels sit at a bound of the input range" in figs[2]["badges"][0]
-    )
+    assert "80% of the pixels sit at a bound of the input range" in figs[2]["badges"][0]
     assert "not a feature" in figs[2]["title"]
     assert "nv-constant" in figs[3]["cls"] and "one flat colour" in figs[3]["badges"][0]
+    # One line under each marked tile says why, with the figure against the data.
+    reasons = [f["reason"] for f in figs]
+    assert reasons[3] == "constant: one flat colour · flat: contrast 0% of the data's"
+    noise = re.fullmatch(r"noise: high-frequency power (\d+)× the data's", reasons[4])
+    assert noise and int(noise[1]) > 3, reasons[4]
+    assert reasons[5] == "border: 77% of the energy in the frame"
+    assert "(flagged above 3×)" in figs[4]["title"] and not figs[0]["reason"]
     # Dimmed: a marked picture is not shown as if it were a finding.
     opacity = ap.frame.eval_on_selector_all(
-        ".nv-col .nv-fig .nv-tile-pic", "cs => cs.map(c => getComputedStyle(c).opacity)"
+        ".nv-col .nv-fig > .nv-tile-pic",
+        "cs => cs.map(c => getComputedStyle(c).opacity)",
     )
-    assert opacity == ["1", "0.4", "0.4", "0.4"]
+    assert opacity == ["1"] + ["0.4"] * 5
     note = ap.frame.text_content(".nv-col .nv-note")
     assert "1 dead" in note and "1 saturated" in note and "1 constant" in note
+    assert "1 noise" in note and "1 border" in note
     # The large view says what is wrong and how much of the picture is at the bounds.
     ap.act(lambda f: f.click(".nv-col .nv-fig[data-channel='2']"))
     detail = ap.frame.text_content(".nv-detail")
-    assert "◐ saturated: 100% of the pixels" in detail
+    assert "◐ saturated: 80% of the pixels" in detail
     assert "pixels at the bounds" in detail
+    assert "spectrum vs the data's" in ap.frame.text_content(".nv-detail .nv-fv-checks")
+    ap.act(lambda f: ap.page.keyboard.press("Escape"))
+    # A noise picture: its best real example stands in, labelled as such.
+    ap.act(lambda f: f.click(".nv-col .nv-fig[data-channel='4']"))
+    stand_in = ap.frame.wait_for_selector(".nv-detail .nv-stand-in")
+    assert stand_in.get_attribute("data-example") == "4"
+    assert "best real example (the feature visualization is noise)" in (
+        stand_in.text_content()
+    )
+    assert "flagged noise" in ap.frame.text_content(".nv-detail .nv-big-pics")
+    ap.act(lambda f: ap.page.keyboard.press("Escape"))
 
 
 def test_transparency_map_toggle_and_facets_in_the_large_view(ap):

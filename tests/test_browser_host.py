@@ -3,6 +3,7 @@ TensorBoard's reload button."""
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 from pathlib import Path
 
@@ -142,3 +143,41 @@ def test_tensorboard_sees_the_panels_hash(panel):
         "() => window.tensorboard.tf_storage.getUrlHashDict()"
     )
     assert tb_dict.get("p.netviz.cmap") == "gray" and tb_dict.get("__tab__") == "netviz"
+
+
+def paste_link(panel, **params) -> None:
+    """Sets the host's hash as a pasted link does (no reload); waits for the panel."""
+    parts = ["netviz"] + [
+        f"p.netviz.{k}={urllib.parse.quote(str(v), safe='')}" for k, v in params.items()
+    ]
+    before = panel.frame.eval_on_selector(
+        ".nv-root", "r => Number(r.dataset.renders || 0)"
+    )
+    panel.page.evaluate("h => { location.hash = h; }", "#" + "&".join(parts))
+    panel.frame.wait_for_function(
+        "n => Number(document.querySelector('.nv-root').dataset.renders || 0) > n",
+        arg=before,
+    )
+    wait_ready(panel.frame)
+
+
+def test_a_pasted_link_is_applied_without_a_reload(panel, tensorboard):
+    runs = demo_runs(tensorboard)
+    frame = panel.frame
+    frame.evaluate("() => { window.nvSameDocument = true; }")
+    defaults = state_of(frame)
+    paste_link(
+        panel, runs=json.dumps(runs[-1:]), layer="conv2", cmap="magma", channel=3
+    )
+    state = state_of(frame)
+    assert state["runs"] == runs[-1:] and state["layer"] == "conv2"
+    assert state["cmap"] == "magma" and state["channel"] == 3
+    assert frame.query_selector(".nv-detail")  # the link's large view is open
+    assert frame.eval_on_selector("select[name=colormap]", "s => s.value") == "magma"
+    # What a link leaves out returns to its default, as in a new tab.
+    paste_link(panel, zoom=3)
+    state = state_of(frame)
+    assert state == {**defaults, "zoom": "3"}
+    assert not frame.query_selector(".nv-detail")
+    assert frame.evaluate("() => window.nvSameDocument") is True  # never reloaded
+    assert "p.netviz.zoom=3" in panel.host_hash()

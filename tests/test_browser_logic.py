@@ -139,3 +139,68 @@ def test_dead_marks_and_deferred_notes(panel):
     assert result["flagged"] == [False, True] and result["listFlags"] is True
     assert result["deferred"] == "deferred at steps 3, 4 by the overhead budget"
     assert result["none"] == ""
+
+
+def test_the_logdir_itself_is_named_by_its_folder(panel):
+    result = panel.frame.evaluate(
+        """async () => {
+        const r = await import("./static/shared/runs.js");
+        const runs = [".", "netviz", "a/netviz", "netviz_x"];
+        const before = runs.map(r.displayName);
+        r.setLogdirName("mymodel");
+        const after = runs.map(r.displayName);
+        r.setLogdirName("");
+        return {before, after};
+    }"""
+    )
+    assert result["before"] == [".", ".", "a", "netviz_x"]  # no name: TensorBoard's
+    assert result["after"] == ["mymodel", "mymodel", "a", "netviz_x"]
+
+
+def test_a_single_step_chart_has_a_centred_readable_axis(panel):
+    result = panel.frame.evaluate(
+        """async () => {
+        const lc = await import("./static/shared/linechart.js");
+        const chart = lc.lineChart([{label: "dead", color: "red", points: [[12000, 0.25]]}],
+          {width: 280, height: 120, marker: 12000, yRange: [0, 1]});
+        const attrs = [...chart.querySelectorAll("*")].flatMap((n) => [...n.attributes].map((a) => a.value));
+        return {
+          one: lc.xAxis([12000, 12000]), zero: lc.xAxis([0]), label: lc.xAxis([0], ["trained"]),
+          two: lc.xAxis([3, 1, 3, 2]), none: lc.xAxis([NaN]),
+          flat: lc.yDomain([0, 0]), bad: lc.yDomain([], [NaN, NaN]),
+          dot: Number(chart.querySelector("circle").getAttribute("cx")),
+          marker: Number(chart.querySelector(".nv-chart-marker").getAttribute("x1")),
+          xTexts: [...chart.querySelectorAll(".nv-chart-axis text")].map((t) => t.textContent)
+            .filter((t) => !["0", "0.5", "1"].includes(t)),
+          nan: attrs.filter((v) => /NaN|Infinity/.test(v)),
+        };
+    }"""
+    )
+    assert result["one"] == {"x0": 11999, "x1": 12001, "ticks": [[12000, "12000"]]}
+    assert result["zero"] == {"x0": -1, "x1": 1, "ticks": [[0, "0"]]}
+    assert result["label"] == {"x0": -1, "x1": 1, "ticks": [[0, "trained"]]}
+    assert result["two"] == {"x0": 1, "x1": 3, "ticks": [[1, "1"], [2, "2"], [3, "3"]]}
+    assert result["none"] == {"x0": 0, "x1": 1, "ticks": []}
+    assert result["flat"] == [0, 1] and result["bad"] == [0, 1]
+    # The one point sits mid-plot (left margin 38, plot width 280-38-10), under
+    # its marker, with the one step as its only x tick.
+    assert result["dot"] == pytest.approx(38 + (280 - 48) / 2)
+    assert result["marker"] == pytest.approx(result["dot"])
+    assert result["xTexts"] == ["12000"]
+    assert result["nan"] == []
+
+
+def test_a_layer_that_is_the_outputs_is_labelled(panel):
+    result = panel.frame.evaluate(
+        """async () => {
+        const t = await import("./static/shared/tree.js");
+        const index = t.indexMap([
+          {path: "c2", outputs: null},
+          {path: "classes", outputs: "7 channels = the model's outputs"},
+        ]);
+        const map = {index};
+        return ["c2", "classes", "nope"].map((p) => t.outputsNote(map, p))
+          .concat([t.outputsNote(null, "classes")]);
+    }"""
+    )
+    assert result == ["", "7 channels = the model's outputs", "", ""]

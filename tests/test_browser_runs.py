@@ -179,3 +179,24 @@ def test_cards_side_by_side_at_1000px(many):
     main = many.frame.query_selector(".nv-main").bounding_box()
     assert all(b["x"] + b["width"] <= main["x"] + main["width"] for b in boxes)
     many.page.set_viewport_size({"width": 1360, "height": 860})
+
+
+def test_a_logdir_that_is_itself_a_run_shows_its_folder_name(tmp_path, browser):
+    """`tb-netviz serve logs/mymodel`: TensorBoard's run is `netviz`, the panel
+    says `mymodel`, and asks for the run by TensorBoard's id."""
+    source = sorted(DEMO_LOGS.glob("*/netviz"))[0]
+    copy_run(
+        source, tmp_path / "mymodel" / "netviz", keep=one_layer("activations", "conv1")
+    )
+    with TensorBoard(tmp_path / "mymodel", load_fast=False) as tb:
+        assert list(tb.wait_for_runs(1)) == ["netviz"]
+        p = Panel(browser, tb.url)
+        try:
+            assert p.headers() == ["mymodel"]
+            label = p.frame.query_selector(".nv-run .nv-run-name")
+            assert label.text_content() == "mymodel"
+            assert label.get_attribute("title") == "mymodel  (run netviz)"
+            assert p.frame.query_selector("canvas.nv-grid")  # its data loaded
+            p.page.screenshot(path="/tmp/netviz_logdir_run.png")
+        finally:
+            p.close()

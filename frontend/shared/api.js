@@ -24,11 +24,15 @@ async function getJson(path, params) {
 
 /**
  * Lists runs -> kind -> layer -> {tag, max_step, max_wall_time, samples}.
- * @returns {Promise<Object>} the `runs` object (empty when there is no data).
+ * @returns {Promise<{runs:Object, logdirName:string}>} the `runs` object (empty
+ *     when there is no data) and the name of the run that is the logdir
+ *     itself (`logdir_name`; "" when there is none).
  */
 export async function fetchRuns() {
   const body = await getJson("runs");
-  return body && typeof body.runs === "object" && body.runs ? body.runs : {};
+  const runs = body && typeof body.runs === "object" && body.runs ? body.runs : {};
+  const logdirName = body && typeof body.logdir_name === "string" ? body.logdir_name : "";
+  return { runs, logdirName };
 }
 
 /**

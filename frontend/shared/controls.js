@@ -6,7 +6,7 @@ import { el, replaceChildren } from "./dom.js";
 import { NORMALIZATIONS } from "./grid.js";
 import { buildRunList } from "./run_list.js";
 import { METHOD_LABELS, VIEWS } from "./state.js";
-import { buildLayerTree, layersWithAnyData, openView } from "./tree.js";
+import { buildLayerTree, layersWithAnyData, openView, outputsNote } from "./tree.js";
 
 const ZOOMS = { auto: "fit", 1: "1×", 2: "2×", 3: "3×", 4: "4×", 6: "6×", 8: "8×", 12: "12×", 16: "16×" };
 
@@ -103,7 +103,10 @@ export function buildControls(update, refresh) {
     methodRow.hidden = state.view !== "deconv";
     setOptions(method, model.methods.map((m) => [m, METHOD_LABELS[m] || m]), state.method);
     runList.sync(model);
-    setOptions(layer, model.layers.map((l) => [l, l]), model.layer || "");
+    setOptions(layer, model.layers.map((l) => {
+      const note = outputsNote(model.modelMap, l);
+      return [l, note ? `${l} (${note})` : l];
+    }), model.layer || "");
     layer.disabled = !model.layers.length;
     viewNow = state.view;
     stateNow = state;

@@ -58,60 +58,101 @@ export function denseLayer(info) {
 }
 
 // Feature-visualization marks (`info.flags` of an ascent step: parallel lists
-// `dead`, `saturated`, `at_bounds`, `constant`, one entry per tile). A marked
-// picture is a failure of the optimization, not a finding: the tile says so.
+// `dead`, `saturated`, `at_bounds`, `constant`, and, measured against the
+// data (tb_netviz/pictures/readability.py), `flat`, `noise`, `border` with
+// their figures `contrast_ratio`, `hf_ratio`, `border_share`; one entry per
+// tile). `info.data_reference` holds the data's figures and the thresholds.
+// A marked picture is a failure of the optimization, not a finding: the tile
+// says so, with a one-line reason.
 
 function flagList(info, key) {
   const flags = info && info.flags;
   return flags && !Array.isArray(flags) && Array.isArray(flags[key]) ? flags[key] : null;
 }
 
-/** Share of tile k's pixels at a bound of the input range (0..1), or null. */
-export function atBounds(info, k) {
-  const list = flagList(info, "at_bounds");
+function figure(info, key, k) {
+  const list = flagList(info, key);
   return list && typeof list[k] === "number" ? list[k] : null;
 }
 
-/** Whether the step JSON flags tile k saturated (most pixels at the input bounds). */
-export function saturatedAscent(info, k) {
-  const list = flagList(info, "saturated");
-  return Boolean(list && list[k]);
+/** Share of tile k's pixels at a bound of the input range (0..1), or null. */
+export function atBounds(info, k) {
+  return figure(info, "at_bounds", k);
 }
 
-/** Whether the step JSON flags tile k constant (one flat colour). */
-export function constantAscent(info, k) {
-  const list = flagList(info, "constant");
+/** Whether the step JSON sets flag `key` (e.g. "saturated", "noise") on tile k. */
+export function flagged(info, key, k) {
+  const list = flagList(info, key);
   return Boolean(list && list[k]);
 }
 
 function percent(share) {
-  return share === null ? "most" : `${Math.round(share * 100)}%`;
+  if (share === null) return "most";
+  return share > 0 && share < 0.01 ? `${(share * 100).toFixed(1)}%` : `${Math.round(share * 100)}%`;
+}
+
+/** A ratio as "5.1×", "87×", "4.2e+6×". */
+export function times(ratio) {
+  if (ratio >= 1e4) return `${ratio.toExponential(1)}×`;
+  return ratio >= 10 ? `${Math.round(ratio)}×` : `${Number(ratio.toFixed(1))}×`;
+}
+
+/** The threshold a step states for a flag (`data_reference.thresholds`), or null. */
+function threshold(info, key) {
+  const t = info && info.data_reference && info.data_reference.thresholds;
+  return t && typeof t[key] === "number" ? t[key] : null;
+}
+
+function mark(id, symbol, reason, meaning, rule, said = reason) {
+  return { id, symbol, reason, text: `${said}${rule ? ` (${rule})` : ""}; ${meaning}` };
 }
 
 /**
  * The marks of a feature visualization's tile k: what is wrong with the
- * picture, as a symbol and a sentence for its title.
- * @returns {Array<{id:string, symbol:string, text:string}>} dead, saturated, constant.
+ * picture, as a symbol, a one-line reason and a sentence for its title.
+ * @returns {Array<{id:string, symbol:string, reason:string, text:string}>}
+ *     dead, saturated, constant, flat, noise, border, in that order.
  */
 export function ascentMarks(info, k) {
   const marks = [];
   if (deadAscent(info, k)) {
-    marks.push({
-      id: "dead", symbol: "⊘",
-      text: flagList(info, "dead")
-        ? "dead: the objective never rose above its start (or the gradient was zero); the picture shows no feature"
-        : "dead: the objective did not rise above 0",
-    });
+    marks.push(flagList(info, "dead")
+      ? mark("dead", "⊘", "dead: the objective never rose above its start", "the picture shows no feature", "or the gradient was zero")
+      : mark("dead", "⊘", "dead: the objective did not rise above 0", "the picture shows no feature"));
   }
-  if (saturatedAscent(info, k)) {
-    marks.push({
-      id: "saturated", symbol: "◐",
-      text: `saturated: ${percent(atBounds(info, k))} of the pixels sit at a bound of the input range; ` +
-        "the optimization ran into the bounds, not a feature",
-    });
+  if (flagged(info, "saturated", k)) {
+    const share = percent(atBounds(info, k));
+    marks.push(mark("saturated", "◐", `saturated: ${share} of the pixels at the bounds`,
+      "the optimization ran into the bounds, not a feature", "",
+      `saturated: ${share} of the pixels sit at a bound of the input range`));
   }
-  if (constantAscent(info, k)) {
-    marks.push({ id: "constant", symbol: "▭", text: "constant: one flat colour; the picture shows nothing" });
+  if (flagged(info, "constant", k)) {
+    marks.push(mark("constant", "▭", "constant: one flat colour", "the picture shows nothing"));
+  }
+  const rule = (key, words) => {
+    const t = threshold(info, key);
+    return t === null ? "" : words(t);
+  };
+  if (flagged(info, "flat", k)) {
+    const ratio = figure(info, "contrast_ratio", k);
+    marks.push(mark("flat", "▢", `flat: contrast ${ratio === null ? "far below the data's" : `${percent(ratio)} of the data's`}`,
+      "a near-uniform picture shows no feature", rule("flat_contrast_ratio", (t) => `flagged below ${percent(t)}`)));
+  }
+  if (flagged(info, "noise", k)) {
+    const ratio = figure(info, "hf_ratio", k);
+    marks.push(mark("noise", "▒", `noise: high-frequency power ${ratio === null ? "far above the data's" : `${times(ratio)} the data's`}`,
+      "pixel-level detail the data never has: an adversarial pattern, not a readable feature",
+      rule("noise_hf_ratio", (t) => `flagged above ${times(t)}`)));
+  }
+  if (flagged(info, "border", k)) {
+    const share = figure(info, "border_share", k);
+    marks.push(mark("border", "⬚", `border: ${share === null ? "most" : percent(share)} of the energy in the frame`,
+      "the picture changed only at its edges, the inside shows little", rule("border_share", (t) => `flagged above ${percent(t)}`)));
   }
   return marks;
+}
+
+/** Whether tile k's picture is unreadable so that a real example should stand in (flat, noise or border). */
+export function unreadable(marks) {
+  return marks.find((m) => m.id === "flat" || m.id === "noise" || m.id === "border") || null;
 }

@@ -138,6 +138,26 @@ export function readHashParams() {
 }
 
 /**
+ * Calls `handler(params)` with the host hash's `p.netviz.*` parameters on each
+ * "hashchange" of the host while NetViz is its tab: a link pasted into the
+ * address bar (no reload), the back button, and the panel's own writes
+ * (`writeHashParams` announces them), which the handler tells apart.
+ * @returns {boolean} whether there is a host page to follow.
+ */
+export function onHashParams(handler) {
+  const host = hostWindow();
+  if (!host) return false;
+  const listener = () => {
+    const [tab] = parseHash(host.location.hash);
+    if (tab === null || tab === "netviz") handler(readHashParams());
+  };
+  host.addEventListener("hashchange", listener);
+  // The host page outlives this frame: leave no listener into a closed frame.
+  window.addEventListener("pagehide", () => host.removeEventListener("hashchange", listener));
+  return true;
+}
+
+/**
  * The panel's URL parameters: asked of the plugin host
  * (`experimental.GetURLPluginData`), and read from the host's hash, which wins:
  * TensorBoard 2.x answers from a parsed copy of its hash that is only filled

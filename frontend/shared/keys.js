@@ -1,5 +1,8 @@
 // Keyboard: ←/→ move the step, Escape closes the large view. Tiles are
-// focusable elements (Tab reaches them; Enter or Space opens the large view).
+// focusable elements (Tab reaches them; Enter or Space opens the large view),
+// and focus stays where a keyboard user expects it across re-renders.
+
+import { replaceChildren } from "./dom.js";
 
 const TYPING = new Set(["INPUT", "SELECT", "TEXTAREA"]);
 
@@ -23,4 +26,34 @@ export function bindKeys(app) {
     event.preventDefault();
     app.stepBy(event.key === "ArrowLeft" ? -1 : 1);
   });
+}
+
+/**
+ * Replaces the main area's content, keeping keyboard focus: into a newly
+ * opened large view (its close button), back to the tile of the channel whose
+ * large view closed, else on the tile (channel) that had it.
+ * @param {HTMLElement} main the panel's main area.
+ * @param {Node} content its new content.
+ * @param {?string} wasOpen the channel whose large view was open, or null.
+ * @param {?Object} selected the state's `selected` ({channel}) or null.
+ * @returns {?string} the channel whose large view is open now, or null.
+ */
+export function replaceKeepingFocus(main, content, wasOpen, selected) {
+  const hadOverlay = Boolean(main.querySelector(".nv-overlay"));
+  const active = document.activeElement;
+  const focusedChannel = active && active.dataset ? active.dataset.channel : undefined;
+  replaceChildren(main, [content]);
+  const overlay = main.querySelector(".nv-overlay");
+  if (overlay) {
+    if (!hadOverlay) {
+      const close = overlay.querySelector(".nv-close");
+      if (close) close.focus({ preventScroll: true });
+    }
+    return selected ? String(selected.channel) : null;
+  }
+  const channel = hadOverlay ? wasOpen : focusedChannel;
+  if (channel === undefined || channel === null) return null;
+  const tile = main.querySelector(`.nv-columns [data-channel="${CSS.escape(String(channel))}"]`);
+  if (tile) tile.focus({ preventScroll: !hadOverlay });
+  return null;
 }

@@ -23,6 +23,47 @@ function tickText(v) {
   return String(Number(v.toPrecision(3)));
 }
 
+/** An x tick: steps are integers and print in full (`12000`, not `1e+4`). */
+function xTickText(v) {
+  return Number.isInteger(v) && Math.abs(v) < 1e15 ? String(v) : tickText(v);
+}
+
+/**
+ * The x axis of a chart: its domain and ticks. A lone x (one step logged, or
+ * one label) sits in the middle with its own tick, never at an edge or beside
+ * ticks at steps that were not logged.
+ * @param {number[]} xs the points' x values (indices into `labels` if given).
+ * @param {?string[]} labels categorical labels, or null for a numeric axis.
+ * @returns {{x0:number, x1:number, ticks:Array<[number, string]>}} `x0 < x1`,
+ *     both finite; ticks `[x, text]` in increasing x.
+ */
+export function xAxis(xs, labels = null) {
+  if (labels) {
+    const ticks = labels.map((label, i) => [i, String(label)]);
+    return labels.length > 1 ? { x0: 0, x1: labels.length - 1, ticks } : { x0: -1, x1: 1, ticks };
+  }
+  const values = [...new Set(xs.filter(Number.isFinite))].sort((a, b) => a - b);
+  if (!values.length) return { x0: 0, x1: 1, ticks: [] };
+  const x0 = values[0];
+  const x1 = values[values.length - 1];
+  if (x0 === x1) return { x0: x0 - 1, x1: x0 + 1, ticks: [[x0, xTickText(x0)]] };
+  const shown = values.length <= 6 ? values : [x0, x1];
+  return { x0, x1, ticks: shown.map((v) => [v, xTickText(v)]) };
+}
+
+/**
+ * The y domain: `yRange`, else the data's with 0 included; never empty or
+ * non-finite (a flat or empty series gets `[y0, y0 + 1]`).
+ * @returns {[number, number]}
+ */
+export function yDomain(ys, yRange = null) {
+  const finite = ys.filter(Number.isFinite);
+  let [y0, y1] = yRange || [Math.min(0, ...finite), Math.max(0, ...finite)];
+  if (!Number.isFinite(y0)) y0 = 0;
+  if (!(y1 > y0) || !Number.isFinite(y1)) y1 = y0 + 1;
+  return [y0, y1];
+}
+
 /**
  * Draws lines over a numeric or categorical x axis.
  * @param {Array<{label:string, color:string, points:Array<[number, ?number]>,
@@ -39,13 +80,9 @@ export function lineChart(series, opts = {}) {
   const height = opts.height || 120;
   const m = { left: 38, right: 10, top: 8, bottom: opts.xLabel ? 30 : 20 };
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = series.flatMap((s) => s.points.map((p) => p[1])).concat((opts.hlines || []).map((h) => h.y))
-    .filter((v) => Number.isFinite(v));
-  let [x0, x1] = opts.xLabels ? [0, Math.max(1, opts.xLabels.length - 1)] : [Math.min(...xs), Math.max(...xs)];
-  if (!Number.isFinite(x0)) [x0, x1] = [0, 1];
-  if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
-  let [y0, y1] = opts.yRange || [Math.min(0, ...ys), Math.max(0, ...ys)];
-  if (!(y1 > y0)) y1 = y0 + 1;
+  const ys = series.flatMap((s) => s.points.map((p) => p[1])).concat((opts.hlines || []).map((h) => h.y));
+  const { x0, x1, ticks: xTicks } = xAxis(xs, opts.xLabels || null);
+  const [y0, y1] = yDomain(ys, opts.yRange || null);
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
   const X = (x) => m.left + ((x - x0) / (x1 - x0)) * w;
@@ -62,9 +99,6 @@ export function lineChart(series, opts = {}) {
     axis.appendChild(svg("line", { class: "nv-chart-grid", x1: m.left, y1: Y(v), x2: m.left + w, y2: Y(v) }));
     axis.appendChild(svg("text", { x: m.left - 4, y: Y(v) + 3, "text-anchor": "end", text: tickText(v) }));
   }
-  const xTicks = opts.xLabels
-    ? opts.xLabels.map((label, i) => [i, label])
-    : [...new Set([x0, x1, ...(xs.length <= 6 ? xs : [])])].map((v) => [v, tickText(v)]);
   const every = Math.max(1, Math.ceil(xTicks.length / Math.max(1, Math.floor(w / 40))));
   xTicks.forEach(([v, label], i) => {
     if (i % every && i !== xTicks.length - 1) return;

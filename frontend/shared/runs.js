@@ -8,12 +8,24 @@ const PALETTE = [
   "#ffa726", "#7e57c2", "#66bb6a", "#8d6e63", "#26c6da",
 ];
 
+let logdirName = ""; // the listing's `logdir_name`: one logdir per TensorBoard
+
+/**
+ * Names the run that is the logdir itself (TensorBoard's `.`, or `netviz`
+ * for the writer's `<logdir>/netviz`): the logdir folder's name, from the
+ * `runs` listing; "" leaves it `.`.
+ */
+export function setLogdirName(name) {
+  logdirName = typeof name === "string" ? name : "";
+}
+
 /**
  * The run's own name: TensorBoard's run id without the writer's `/netviz`
- * folder (`lr_0.1/netviz` -> `lr_0.1`; a bare `netviz` run is `.`).
+ * folder (`lr_0.1/netviz` -> `lr_0.1`); the logdir's own run (`.` or a bare
+ * `netviz`) is the logdir folder's name. Requests keep the run id.
  */
 export function displayName(run) {
-  if (run === "netviz") return ".";
+  if (run === "." || run === "netviz") return logdirName || ".";
   return run.endsWith("/netviz") ? run.slice(0, -"/netviz".length) : run;
 }
 

@@ -1,6 +1,7 @@
 // Panel state and the pure logic on it: which kinds and layers exist for the
 // chosen runs, the union of their steps, and each run's step at a chosen step.
 
+import { attributionDefaults } from "./attribution_state.js";
 import { sortRuns } from "./runs.js";
 
 /** Runs chosen by default: all of them, up to this many. */
@@ -12,6 +13,7 @@ export const VIEWS = {
   ascent: { label: "Feature visualization", kinds: ["ascent"] },
   deconv: { label: "Deconvnet / guided backprop", kinds: ["deconvnet", "guided_backprop", "gradient", "accentuation"] },
   units: { label: "Units", kinds: ["units"] },
+  attribution: { label: "Attribution", kinds: ["attribution"] },
   model: { label: "Model", kinds: ["model"] },
 };
 
@@ -20,6 +22,14 @@ export const METHOD_LABELS = {
   guided_backprop: "guided backprop",
   gradient: "gradient",
   accentuation: "feature accentuation",
+  // Attribution methods (their sanity badges in the Attribution view)
+  gradcam: "Grad-CAM",
+  "gradcam++": "Grad-CAM++",
+  layercam: "LayerCAM",
+  scorecam: "Score-CAM",
+  smoothgrad: "SmoothGrad",
+  vargrad: "VarGrad",
+  rise: "RISE",
 };
 
 export const METHOD_CITATIONS = {
@@ -50,6 +60,7 @@ export function createState() {
     unitStat: "max", // Units view: the statistic of the heatmap
     unitSource: "auto", // Units view: "auto", "examples" or "probe"
     sanityOpen: null, // deconvolution view: {run, method} whose randomization curve is open
+    ...attributionDefaults(), // Attribution view: attrMethods, attrOpacity, attrCmap, attrScale
   };
 }
 

@@ -42,6 +42,16 @@ export async function loadModelMap(state, runs) {
 }
 
 /**
+ * What a layer that is the model's outputs is ("7 channels = the model's
+ * outputs": an all-convolutional net's class scores, not features), from the
+ * model map's `outputs`; "" for any other layer or without a map.
+ */
+export function outputsNote(modelMap, path) {
+  const layer = modelMap ? modelMap.index.byPath.get(path) : null;
+  return layer && typeof layer.outputs === "string" ? layer.outputs : "";
+}
+
+/**
  * Lookups over a layer list (graph order): by path, children per parent
  * ("" for the top), which paths are nested models.
  */
@@ -173,7 +183,8 @@ export function buildLayerTree(pick) {
         on: { click: (e) => { e.stopPropagation(); flip(layer.path); } },
       })
       : el("span", { class: "nv-tree-toggle", "aria-hidden": "true" });
-    const what = `${layer.class} · output ${shapeText(layer.output_shape)} · ${paramsText(layer.params)} parameters`;
+    const outputs = typeof layer.outputs === "string" ? `\n${layer.outputs} (class scores, not features)` : "";
+    const what = `${layer.class} · output ${shapeText(layer.output_shape)} · ${paramsText(layer.params)} parameters${outputs}`;
     const status = has ? "click to show it" : container ? "a nested model: click to unfold" : "no data for this view";
     const node = el("div", {
       class: `nv-tree-row${has ? " nv-has-data" : ""}${chosen ? " nv-chosen" : ""}`,
@@ -190,7 +201,7 @@ export function buildLayerTree(pick) {
       toggle,
       el("span", { class: "nv-tree-dot", text: has ? "●" : "", "aria-hidden": "true" }),
       el("span", { class: "nv-tree-name", text: name }),
-      el("span", { class: "nv-tree-meta", text: shapeText(layer.output_shape) }),
+      el("span", { class: "nv-tree-meta", text: `${shapeText(layer.output_shape)}${outputs ? " = outputs" : ""}` }),
     ]);
     if (container) node.setAttribute("aria-expanded", String(open));
     return node;

@@ -2,9 +2,10 @@
 // hash): only what differs from the defaults is written, and reading checks
 // every value, so a hand-edited or stale link can never break the panel.
 
+import { applyAttributionParams, attributionParams } from "./attribution_state.js";
 import { COLORMAPS } from "./colormaps.js";
 import { NORMALIZATIONS } from "./grid.js";
-import { VIEWS } from "./state.js";
+import { VIEWS, createState, defaultRuns } from "./state.js";
 
 const ZOOM_VALUES = new Set(["auto", "1", "2", "3", "4", "6", "8", "12", "16"]);
 const METHODS = new Set(["deconvnet", "guided_backprop", "gradient", "accentuation"]);
@@ -35,6 +36,7 @@ export function toParams(state, defaultRuns) {
   if (state.selected) p.channel = String(state.selected.channel);
   if (state.unitStat && state.unitStat !== "max") p.ustat = state.unitStat;
   if (state.unitSource && state.unitSource !== "auto") p.usource = state.unitSource;
+  Object.assign(p, attributionParams(state));
   return p;
 }
 
@@ -57,6 +59,7 @@ export function applyParams(state, params) {
   if (ZOOM_VALUES.has(params.zoom)) state.zoom = params.zoom;
   if (["max", "mean", "frac_positive"].includes(params.ustat)) state.unitStat = params.ustat;
   if (["auto", "examples", "probe"].includes(params.usource)) state.unitSource = params.usource;
+  applyAttributionParams(state, params);
   let runs = null;
   if (typeof params.runs === "string") {
     try {
@@ -67,4 +70,32 @@ export function applyParams(state, params) {
     }
   }
   return { channel: intOrNull(params.channel), runs };
+}
+
+/** The URL parameters of a state whose listing is loaded (`toParams`). */
+export function urlParams(state) {
+  const defaults = defaultRuns(state);
+  const runs = state.selectedRuns;
+  return toParams(state, defaults.length === runs.length && defaults.every((r, i) => r === runs[i]));
+}
+
+/** Whether two parameter objects hold the same keys and values. */
+export function sameParams(a, b) {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => String(a[k]) === String(b[k]));
+}
+
+/**
+ * Applies a link to a state that is already listed (a pasted link, no
+ * reload): what the link does not say returns to its default, as when the
+ * link opens a new tab; the listing is kept.
+ * @returns {{channel:?number, runs:?Array<string>}} as `applyParams`, to
+ *     apply against the listing.
+ */
+export function resetToParams(state, params) {
+  const fresh = createState();
+  fresh.runs = state.runs;
+  fresh.order = state.order;
+  Object.assign(state, fresh);
+  return applyParams(state, params);
 }

@@ -1,13 +1,16 @@
 // The unit's page (Units view, click a unit): for each chosen run side by
 // side, the unit's health at the chosen step, its activation over steps, its
 // top-k exemplars (hover: the whole input with the crop box) and its feature
-// visualization as a filmstrip over steps (kind `ascent`, when logged).
+// visualization as a filmstrip over steps (kind `ascent`, when logged), each
+// frame with its marks; where the latest shown frame is flat, noise or border,
+// a note sends the reader to the top examples instead.
 
 import { fetchSteps, imageUrl, loadImage } from "../shared/api.js";
 import { runLabel, sized } from "../shared/columns.js";
 import { cropTile } from "../shared/decode.js";
 import { el, fmt } from "../shared/dom.js";
 import { exemplarPanel } from "../shared/exemplars.js";
+import { ascentMarks, unreadable } from "../shared/flags.js";
 import { largeView } from "../shared/large.js";
 import { lineChart } from "../shared/linechart.js";
 import { entryOf } from "../shared/state.js";
@@ -69,25 +72,31 @@ async function filmstrip(state, col, layer, channel, chosen) {
   if (!entry) return el("div", { class: "nv-note", text: "no feature visualization logged for this layer" });
   const steps = (await fetchSteps(col.run, entry.tag)).filter((s) => s.info && s.samples > 0 && (s.info.channels || []).includes(channel));
   if (!steps.length) return el("div", { class: "nv-note", text: `channel ${channel} is not among this layer's feature visualizations` });
-  const frames = await Promise.all(evenly(steps, MAX_FRAMES).map(async (s) => {
+  const shown = evenly(steps, MAX_FRAMES);
+  const frames = await Promise.all(shown.map(async (s) => {
     const k = s.info.channels.indexOf(channel);
     const sample = s.info.images && Number.isInteger(s.info.images.pictures) ? s.info.images.pictures : 0;
     try {
       const img = await loadImage(imageUrl(col.run, entry.tag, s.step, sample));
       const layout = s.info.layout;
       const z = Math.max(1, Math.floor(56 / Math.max(layout.tile_width, layout.tile_height)));
-      const dead = Array.isArray(s.info.flags?.dead) && s.info.flags.dead[k];
+      const marks = ascentMarks(s.info, k);
       return el("figure", {
         class: `nv-frame${s.step === chosen ? " nv-selected" : ""}`,
-        title: `step ${s.step} · objective ${fmt((s.info.objective || [])[k])}${dead ? " · dead" : ""}`,
-        dataset: { step: String(s.step) },
+        title: [`step ${s.step} · objective ${fmt((s.info.objective || [])[k])}`, ...marks.map((m) => m.text)].join(" · "),
+        dataset: { step: String(s.step), marks: marks.map((m) => m.id).join(" ") },
       }, [sized(cropTile(img, layout, k), { width: layout.tile_width * z, height: layout.tile_height * z }),
-        el("figcaption", { text: `${s.step}${dead ? " ⊘" : ""}` })]);
+        el("figcaption", { text: `${s.step}${marks.map((m) => ` ${m.symbol}`).join("")}` })]);
     } catch (error) {
       return el("figure", { class: "nv-frame nv-error", text: `step ${s.step}: ${error.message}` });
     }
   }));
-  return el("div", { class: "nv-film nv-unit-film" }, frames);
+  const last = shown.filter((s) => s.step <= chosen).pop() || shown[0];
+  const why = unreadable(ascentMarks(last.info, last.info.channels.indexOf(channel)));
+  return el("div", {}, [
+    el("div", { class: "nv-film nv-unit-film" }, frames),
+    why ? el("div", { class: "nv-dead-note nv-unit-unreadable", text: `${why.symbol} the feature visualization at step ${last.step} is flagged (${why.reason}): read the top examples above instead` }) : null,
+  ]);
 }
 
 async function runCard(col, ctx, channel) {

@@ -10,8 +10,9 @@ import { kindEmpty } from "../shared/empty.js";
 import { downloadCanvas, filmstripCanvas } from "../shared/export.js";
 import { MAX_FILM, evenly, filmRow } from "../shared/filmstrip.js";
 import { addExemplarStrips } from "../shared/exemplars.js";
-import { fvChecks } from "../shared/sanity.js";
-import { ascentMarks, atBounds, denseLayer } from "../shared/flags.js";
+import { fvChecks } from "../shared/fv_checks.js";
+import { ascentMarks, atBounds, denseLayer, unreadable } from "../shared/flags.js";
+import { bestExample, standInPictures } from "../shared/stand_in.js";
 import { zoomedSize } from "../shared/grid.js";
 import { largeView, unitWord } from "../shared/large.js";
 import { unionSteps } from "../shared/state.js";
@@ -94,6 +95,11 @@ function gallery(l, ctx, z) {
     const dead = marks.some((m) => m.id === "dead");
     const label = el("figcaption", { text: `${word} ${channel}` }, markBadges(marks));
     if (tileFlag(info, k)) label.appendChild(flag("", "non-finite values during optimization"));
+    // One line under a marked tile says why, wrapped to the figure's width
+    // (width 0 + min-width 100%: it never widens the figure).
+    const reason = marks.length
+      ? el("div", { class: "nv-minor nv-mark-reason", text: marks.map((m) => m.reason).join(" · "), style: { width: "0", minWidth: "100%" } })
+      : null;
     return el("figure", {
       class: `nv-fig${sel && sel.channel === channel ? " nv-selected" : ""}${dead ? " nv-dead" : ""}` +
         marks.filter((m) => m.id !== "dead").map((m) => ` nv-${m.id}`).join("") + (marks.length ? " nv-marked" : ""),
@@ -102,16 +108,19 @@ function gallery(l, ctx, z) {
       tabindex: "0",
       role: "button",
       on: activate(() => ctx.update({ selected: { kind: ctx.kind, layer: ctx.layer, channel } })),
-    }, [canvas, label]);
+    }, [canvas, label, reason]);
   });
   const notes = [`${info.preset || "custom"} preset · ${info.steps_done ?? "?"} steps · seed ${info.seed ?? "?"}`];
   if (Array.isArray(info.input_range)) notes.push(`input range ${fmt(info.input_range[0])} … ${fmt(info.input_range[1])}`);
-  const counts = { dead: 0, saturated: 0, constant: 0 };
+  const counts = { dead: 0, saturated: 0, constant: 0, flat: 0, noise: 0, border: 0 };
   for (let k = 0; k < channels.length; k++) for (const m of ascentMarks(info, k)) counts[m.id]++;
   const markNote = {
     dead: info.flags && !Array.isArray(info.flags) ? "dead (no rise from the start, marked ⊘)" : "dead (objective ≤ 0, marked ⊘)",
     saturated: "saturated (mostly at the input bounds, marked ◐)",
     constant: "constant (one flat colour, marked ▭)",
+    flat: "flat (far less contrast than the data, marked ▢)",
+    noise: "noise (far more fine detail than the data, marked ▒)",
+    border: "border (only the frame changed, marked ⬚)",
   };
   for (const id of Object.keys(counts)) if (counts[id]) notes.push(`${counts[id]} ${markNote[id]}`);
   if (l.alphaImg && ctx.state.ascentAlpha) notes.push("faded by the transparency map");
@@ -141,7 +150,7 @@ async function detail(loaded, ctx, channel) {
   const sources = [];
   const first = loaded.find((l) => l.entry && l.entry.info);
   const word = unitWord(Boolean(first && denseLayer(first.entry.info)));
-  const cards = loaded.map((l) => {
+  const cards = await Promise.all(loaded.map(async (l) => {
     const head = runLabel(l.col);
     const k = l.entry && l.entry.info ? (l.entry.info.channels || []).indexOf(channel) : -1;
     if (!l.img || k < 0) return el("div", { class: "nv-card" }, [head, el("div", { class: "nv-note", text: "not visualized in this run" })]);
@@ -154,7 +163,9 @@ async function detail(loaded, ctx, channel) {
     const size = { width: layout.tile_width * scale, height: layout.tile_height * scale };
     const bounds = atBounds(info, k);
     const alphaMax = info.alpha && Array.isArray(info.alpha.max) ? info.alpha.max[k] : null;
-    const pics = [el("figure", { class: "nv-big-pic" }, [
+    const why = unreadable(marks);
+    const best = why ? await bestExample(ctx.state, l.col.run, ctx.layer, channel, l.entry.step) : null;
+    const pics = best ? standInPictures(best, picture(l, k, ctx), why, size) : [el("figure", { class: "nv-big-pic" }, [
       sized(picture(l, k, ctx), size), l.alphaImg ? el("figcaption", { text: "picture" }) : null,
     ])];
     if (l.alphaImg) {
@@ -173,11 +184,12 @@ async function detail(loaded, ctx, channel) {
           : el("tr", {}, [el("th", { text: "transparency map peak" }), el("td", { text: fmt(alphaMax) })]),
         el("tr", {}, [el("th", { text: "step" }), el("td", { text: String(l.entry.step) })]),
       ]),
-      fvChecks(info, k), // objective vs real exemplars, seeds, processing path (issue 12)
+      fvChecks(info, k), // objective vs real exemplars, seeds, processing path, spectrum
       facetRow(l, k, scale),
       tileFlag(info, k) ? flag("non-finite values", "NaN or Inf during optimization") : null,
     ]);
-  });
+  }));
+  if (ctx.stale()) return null;
   // One shared step axis, so frames of runs logged at different steps line up.
   const axis = evenly(unionSteps(loaded.map((l) => l.col.steps)), MAX_FILM);
   const frameLists = loaded.map(() => []);

@@ -16,6 +16,7 @@ from tb_netviz.loggers.spec import Context, Spec, spec
 from tb_netviz.methods.accentuation import Accentuator
 from tb_netviz.methods.common import layers as layers_lib
 from tb_netviz.pictures import accentuation as pictures
+from tb_netviz.pictures import readability
 
 
 class AccentuationLogger(Logger):
@@ -62,6 +63,8 @@ class AccentuationLogger(Logger):
                 layers_lib.check_channels(
                     channels, accentuator.num_channels, layer, "channels"
                 )
+        # The probe's contrast and spectrum, once: the readability flags' reference.
+        self._data = readability.data_stats(self._probe, source="probe")
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         return self.each_layer(step, lambda layer: self._one(layer, step, extra))
@@ -79,6 +82,7 @@ class AccentuationLogger(Logger):
             r.distance,
             self._range,
             accentuator.settings,
+            self._data,
         )
         if not np.isfinite(r.images).all():
             warn_nonfinite(self.group, layer, step)

@@ -17,6 +17,7 @@ from tb_netviz.methods.ascent import FeatureVisualizer, presets
 from tb_netviz.methods.common import layers as layers_lib
 from tb_netviz.methods.sanity import features as sanity_fv
 from tb_netviz.pictures import ascent as pictures
+from tb_netviz.pictures import readability
 from tb_netviz.pictures import sanity as sanity_pictures
 
 
@@ -60,7 +61,9 @@ class AscentLogger(Logger):
         examples: images `(N, H, W, C)` in `input_range` (the probe, or a
           sample of held-out data): MACO takes its magnitude spectrum from
           them, "bounded" its mean colour and contrast bound (None: a 1/f
-          spectrum; mid-grey and a contrast of 0.2).
+          spectrum; mid-grey and a contrast of 0.2). They are also the
+          reference of the readability flags (`flat`, `noise`, `border`) and
+          of the spectrum check (None: 1/f noise).
         facets: images per channel (> 1: made different from each other by a
           Gram-matrix penalty, Olah et al. 2017, logged as a facets grid).
         seeds: 2 also optimizes with the next seed, for the seed-stability
@@ -103,6 +106,9 @@ class AscentLogger(Logger):
             else layers_lib.check_channels(channels, vis.n_channels, layer, "channels")
             for layer, vis in self._visualizers.items()
         }
+        # The data's contrast and spectrum, once: every step's pictures are
+        # measured against the same reference.
+        self._data = None if examples is None else readability.data_stats(examples)
         chosen = {vis.preset for vis in self._visualizers.values()}
         self.preset = chosen.pop() if len(chosen) == 1 else preset
         if preset == "auto":
@@ -132,6 +138,7 @@ class AscentLogger(Logger):
             facets=result.facets,
             start_objective=result.start_objective,
             gradient=result.gradient,
+            data=self._data,
             preset=vis.preset,
             settings=result.settings,
             seed=self._seed,
@@ -151,13 +158,14 @@ class AscentLogger(Logger):
             warn_nonfinite("ascent", layer, step)
         checks = self._checks(layer, result, vis, deadline)
         if checks is not None:
-            record[0]["checks"] = checks
+            record[0]["checks"].update(checks)
         seconds = time.perf_counter() - start
         return self.write("ascent", layer, step, record, seconds, extra)
 
     def _checks(self, layer: str, result, vis, deadline: float) -> dict | None:
-        """The `checks` object (see `pictures.sanity.fv_checks_info`), or None
-        when there is neither a second seed nor exemplars to compare with."""
+        """The checks against exemplars and seeds (see
+        `pictures.sanity.fv_checks_info`), added to the record's naturalness
+        check; None when there is neither a second seed nor exemplars."""
         exemplars = (
             None
             if self._exemplars is None

@@ -6,7 +6,8 @@ maps), pad 2 as the deconvolutions' rows; the grid contract is in
 `layout.py`. Each tile also gets its channel, the channel's mean activation
 on the input and on the accentuated image, the distance at the
 regularization layer, and the flags of feature visualizations (`dead`: the
-objective did not rise; `saturated`, `at_bounds`, `constant`).
+objective did not rise; `saturated`, `at_bounds`, `constant`; `flat`,
+`noise`, `border` and their figures against the probe, `data_reference`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from tb_netviz.pictures.ascent import flags
+from tb_netviz.pictures import readability
+from tb_netviz.pictures.ascent import flags, reference
 from tb_netviz.pictures.layout import assemble, short, to_uint8
 
 PAD = 2
@@ -30,6 +32,7 @@ def record(
     distance: np.ndarray,
     input_range: tuple[float, float],
     settings: dict[str, Any],
+    data: readability.DataStats | None = None,
 ) -> tuple[dict[str, Any], list[np.ndarray]]:
     """The record of one layer's accentuations at one step.
 
@@ -45,6 +48,8 @@ def record(
       input_range: `(lo, hi)` of the model's inputs.
       settings: JSON-able settings of the method (`reg_layer`, `reg_weight`,
         `steps`, `lr`), recorded as they are.
+      data: the reference of the readability flags (`readability.data_stats`
+        of the probe); None: 1/f noise.
 
     Returns:
       `(info, rows)`: the step JSON and one uint8 `(H, W*(K+1)+pad*K, C')`
@@ -63,12 +68,15 @@ def record(
     n, k = images.shape[:2]
     tiles = np.concatenate([inputs[:, None], images], axis=1)
     rows, layout = assemble(to_uint8(tiles, input_range), k + 1, PAD)
+    flat = images.reshape(n * k, *images.shape[2:])
+    data = reference(flat, input_range, data)
     marks = flags(
-        images.reshape(n * k, *images.shape[2:]),
+        flat,
         input_range,
         np.asarray(objective_end).reshape(-1),
         np.asarray(objective_start).reshape(-1),
         None,
+        data,
     )
     info = {
         "method": "accentuation",
@@ -79,6 +87,7 @@ def record(
         "objective_end": short(objective_end),
         "distance": short(distance),
         "flags": {key: _per_input(v, n, k) for key, v in marks.items()},
+        "data_reference": data.to_json(),
         "settings": dict(settings),
         "input_range": [float(v) for v in input_range],
         "nonfinite": bool(not np.isfinite(images).all()),
