@@ -53,6 +53,9 @@ SCENES = {
         ".nv-badge",
         None,
     ),
+    # The ascent view of a layer with flagged pictures: each dimmed, its reason.
+    "flags": ("p.netviz.view=ascent&p.netviz.layer=conv1", None, ".nv-flagged"),
+    "attribution": ("p.netviz.view=attribution", None, ".nv-attr-map"),
 }
 
 

@@ -5,7 +5,9 @@ of 8 channels of conv1 and conv2, deconvnet and guided-backprop
 reconstructions of the probe inputs and every channel's health (units: the
 1e-2 run loses many of its ReLUs); every second epoch each conv2 channel's
 top 9 of 1000 held-out examples (exemplars); once per run the model map and
-the probe, and at the end a sanity check of the deconvolutions.
+the probe, and at the end a sanity check of the deconvolutions. Every epoch
+also the attribution maps of the probe for its labels (Grad-CAM, Saliency,
+Integrated Gradients), with their faithfulness and randomization check.
 
 Run `python -m tb_netviz.demo --logdir demo_logs`, then
 `tensorboard --logdir demo_logs` and open the NetViz tab. `run_all` is also the
@@ -23,7 +25,14 @@ import keras
 import numpy as np
 
 from tb_netviz.callback import NetVizCallback
-from tb_netviz.loggers import Accentuation, Ascent, Deconv, Exemplars, Sanity
+from tb_netviz.loggers import (
+    Accentuation,
+    Ascent,
+    Attribution,
+    Deconv,
+    Exemplars,
+    Sanity,
+)
 
 CLASSES = ("h_stripes", "v_stripes", "disk", "checker")
 SIZE = 32
@@ -102,7 +111,7 @@ def run_all(
       The run directories, in order.
     """
     x, y = make_data(samples, seed)
-    probe = make_data(8, seed + 1)[0]
+    probe = make_data(8, seed + 1)  # (x, labels): the labels are the targets
     held_out = make_data(examples, seed + 2)[0] if examples else None
     run_dirs = []
     shown = ["conv1", "conv2"]  # the pictures in input space
@@ -132,6 +141,7 @@ def run_all(
                 exemplars=None
                 if held_out is None
                 else Exemplars(held_out, freq=2, top_k=9, layers=["conv2"]),
+                attribution=Attribution(freq=1, class_names=CLASSES),
             ),
         ]
         model.fit(x, y, batch_size=32, epochs=epochs, callbacks=callbacks, verbose=0)

@@ -58,6 +58,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     # Cascading weight randomization of the deconvolutions (Adebayo et al.
     # 2018), one record per layer: the similarity curves, verdict per method.
     "sanity": ("sanity",),
+    # Where the model looks for a class: per probe input, the maps of the
+    # chosen methods for each target and their faithfulness (one record).
+    "attribution": ("attribution",),
 }
 # The groups that are always logged: cheap (one forward pass of the probe at
 # most). Every other group is heavy: budgeted in a fit, a flag of
@@ -69,6 +72,7 @@ DESCRIPTIONS = {
     "accentuation": "feature accentuations of the probe (Hamblin et al. 2024)",
     "exemplars": "each channel's top real examples over held-out data",
     "sanity": "the weight-randomization sanity check of the reconstructions",
+    "attribution": "attribution maps of the probe's classes and their faithfulness",
 }
 KINDS = tuple(kind for kinds in GROUPS.values() for kind in kinds)
 SERIES = ("info", "images")
@@ -105,6 +109,13 @@ def histogram_tag(layer: str) -> str:
     `"<layer path>/activations/histogram"`: it sorts beside Keras' weight
     histograms (`"<layer>/kernel/histogram"`) in the Histograms tab."""
     return f"{layer}/activations/histogram"
+
+
+def scalar_tag(group: str, *parts: str) -> str:
+    """A TensorBoard scalar a NetViz logger writes beside its records, e.g.
+    `"netviz/attribution/deletion/gradcam"`: the Scalars tab plots it over
+    training and compares runs."""
+    return "/".join((PLUGIN_NAME, group, *parts))
 
 
 def split_tag(tag: str) -> tuple[str, str] | None:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tb_netviz.pictures import readability as rd
+from tb_netviz.pictures import spectra
 
 SIZE = 28
 YY, XX = np.mgrid[:SIZE, :SIZE].astype(np.float64)
@@ -54,13 +55,26 @@ def test_the_four_known_answers(data):
         pictures(np.full((SIZE, SIZE), 0.5), noise, framed(), blob(13, 15, 4)), data
     )
     assert f["flat"] == [True, False, False, False]
-    assert f["noise"] == [False, True, True, False]  # a sharp frame is fine detail
+    # A sharp frame is fine detail on a few frequencies: border, not noise.
+    assert f["noise"] == [False, True, False, False]
     assert f["border"] == [False, False, True, False]
     assert f["contrast_ratio"][0] == 0.0
     assert f["hf_ratio"][0] is None and f["border_share"][0] is None  # undefined
     assert f["hf_ratio"][1] > 100 and f["border_share"][2] > 0.7
     assert f["contrast_ratio"][3] == pytest.approx(1.0, abs=0.3)
     assert f["hf_ratio"][3] < 2 and f["border_share"][3] < 0.1
+    assert f["hf_flatness"][1] > 0.5 > rd.NOISE_FLATNESS > f["hf_flatness"][2]
+
+
+def test_a_fine_grating_is_not_noise(data):
+    # The honest picture of a 3x3 first-layer edge detector is a grating near
+    # Nyquist: all fine detail, but on a few frequencies, not spread as noise.
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    grating = 0.5 + 0.4 * np.sin(2 * np.pi * (xx + yy) / 3.5)
+    noisy = grating + np.random.default_rng(2).normal(0, 0.3, (SIZE, SIZE))
+    f = rd.readability_flags(pictures(grating, noisy), data)
+    assert f["hf_ratio"][0] > rd.NOISE_HF  # as much fine detail as noise has
+    assert f["noise"] == [False, True]
 
 
 def test_high_frequency_share_of_white_noise_is_the_band_area():
@@ -85,7 +99,8 @@ def test_flat_threshold(data, factor, flat):
 
 @pytest.mark.parametrize("factor, noise", [(0.99, False), (1.01, True)])
 def test_noise_threshold(data, factor, noise):
-    picture = pictures(blob(14, 14, 4) + 0.02 * np.sin(XX * 2.6))
+    speckle = np.random.default_rng(3).normal(0, 0.02, (SIZE, SIZE))
+    picture = pictures(blob(14, 14, 4) + speckle)
     share = rd.hf_share(picture)[0]
     at = dataclasses.replace(data, hf_share=share / (rd.NOISE_HF * factor))
     assert rd.readability_flags(picture, at)["noise"] == [noise]
@@ -120,7 +135,7 @@ def test_spectrum_slope_and_distance():
     natural = rd.natural_stats((64, 64, 1), 1.0)
     assert natural.slope == pytest.approx(-2.0, abs=0.3)  # 1/f^2 power
     noise = np.random.default_rng(5).normal(size=(8, 64, 64, 1))
-    assert rd.spectral_slope(noise).mean() == pytest.approx(0.0, abs=0.15)
+    assert spectra.spectral_slope(noise).mean() == pytest.approx(0.0, abs=0.15)
     # The distance measures the spectrum's shape, not its contrast.
     far = rd.spectrum_distance(noise, natural)
     assert far == pytest.approx(rd.spectrum_distance(3 * noise + 1, natural))

@@ -80,6 +80,18 @@ def high_frequency_share(images: np.ndarray) -> np.ndarray:
     return power[:, np.hypot(fy, fx) > 0.25].sum(axis=1) / np.maximum(total, 1e-30)
 
 
+def high_frequency_flatness(images: np.ndarray) -> np.ndarray:
+    """Geometric over arithmetic mean of that power, `(K,)`: ~0.5 or more
+    for pixel noise, near 0 for a grating's few frequencies."""
+    h, w = images.shape[1:]
+    d = images - images.mean(axis=(1, 2), keepdims=True)
+    window = np.outer(np.hanning(h + 2)[1:-1], np.hanning(w + 2)[1:-1])
+    power = np.abs(np.fft.fft2(d * window)) ** 2
+    fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.fftfreq(w), indexing="ij")
+    high = np.maximum(power[:, np.hypot(fy, fx) > 0.25], 1e-30)
+    return np.exp(np.log(high).mean(axis=1)) / high.mean(axis=1)
+
+
 @functools.cache
 def data_figures() -> tuple[float, float]:
     """The reference the Ascent spec uses: the first 256 exemplar examples."""
@@ -100,7 +112,9 @@ def test_no_blank_or_noisy_picture_goes_unflagged(logged):
             info, pics = step["info"], tiles(logged, layer, step)
             assert info["data_reference"]["count"] == 256
             low = pics.std(axis=(1, 2)) < 0.1 * contrast
-            noisy = high_frequency_share(pics) > 3 * share
+            noisy = (high_frequency_share(pics) > 3 * share) & (
+                high_frequency_flatness(pics) > 0.25
+            )
             flags = info["flags"]
             for k in np.flatnonzero(low | noisy):
                 where = f"{layer} step {step['step']} channel {info['channels'][k]}"

@@ -142,7 +142,7 @@ export function ascentMarks(info, k) {
     const ratio = figure(info, "hf_ratio", k);
     marks.push(mark("noise", "▒", `noise: high-frequency power ${ratio === null ? "far above the data's" : `${times(ratio)} the data's`}`,
       "pixel-level detail the data never has: an adversarial pattern, not a readable feature",
-      rule("noise_hf_ratio", (t) => `flagged above ${times(t)}`)));
+      rule("noise_hf_ratio", (t) => `flagged above ${times(t)} with a spectral flatness above ${threshold(info, "noise_flatness") ?? 0.25}`)));
   }
   if (flagged(info, "border", k)) {
     const share = figure(info, "border_share", k);

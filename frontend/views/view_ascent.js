@@ -120,7 +120,7 @@ function gallery(l, ctx, z) {
     constant: "constant (one flat colour, marked ▭)",
     flat: "flat (far less contrast than the data, marked ▢)",
     noise: "noise (far more fine detail than the data, marked ▒)",
-    border: "border (only the frame changed, marked ⬚)",
+    border: "border (the energy is in the frame: uniform inside, marked ⬚)",
   };
   for (const id of Object.keys(counts)) if (counts[id]) notes.push(`${counts[id]} ${markNote[id]}`);
   if (l.alphaImg && ctx.state.ascentAlpha) notes.push("faded by the transparency map");

@@ -18,6 +18,7 @@ from tb_netviz.loggers.accentuation import Accentuation, AccentuationLogger
 from tb_netviz.loggers.activations import Activations, ActivationsLogger
 from tb_netviz.loggers.ascent import Ascent, AscentLogger
 from tb_netviz.loggers.assemble import SPECS, build, choose, order
+from tb_netviz.loggers.attribution import Attribution, AttributionLogger
 from tb_netviz.loggers.base import Failure, Logger
 from tb_netviz.loggers.deconv import Deconv, DeconvLogger
 from tb_netviz.loggers.exemplars import Exemplars, ExemplarsLogger
@@ -35,6 +36,8 @@ __all__ = [
     "ActivationsLogger",
     "Ascent",
     "AscentLogger",
+    "Attribution",
+    "AttributionLogger",
     "Context",
     "Deconv",
     "DeconvLogger",

@@ -1,8 +1,8 @@
 """Pure visualization methods: a Keras model and arrays in, numpy arrays out.
 
 One room (a package) per technique: `ascent/`, `deconv/`, `units/`,
-`sanity/`, `accentuation/`, with what they share in `common/`; the
-activations are one module. None writes logs or changes the caller's model.
+`sanity/`, `accentuation/`, `attributions/`, with what they share in
+`common/`; the activations are one module. None writes logs or changes the caller's model.
 """
 
 from tb_netviz.methods.accentuation import (
@@ -16,6 +16,13 @@ from tb_netviz.methods.ascent import (
     FeatureVisualizer,
     feature_visualization,
     feature_visualization_result,
+)
+from tb_netviz.methods.attributions import (
+    AttributionResult,
+    Attributor,
+    Faithfulness,
+    attribution,
+    faithfulness,
 )
 from tb_netviz.methods.deconv import (
     Deconvolver,
@@ -39,6 +46,11 @@ __all__ = [
     "AccentuationResult",
     "Accentuator",
     "feature_accentuation",
+    "AttributionResult",
+    "Attributor",
+    "Faithfulness",
+    "attribution",
+    "faithfulness",
     "AscentResult",
     "FeatureVisualizer",
     "feature_visualization",

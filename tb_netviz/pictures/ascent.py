@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tb_netviz.pictures import readability
+from tb_netviz.pictures import readability, spectra
 from tb_netviz.pictures.layout import QMAX, assemble, square_cols, to_uint8
 
 PAD = 2
@@ -97,7 +97,7 @@ def naturalness(images: np.ndarray, data: readability.DataStats) -> dict[str, li
     and `spectral_slope`, null for a uniform picture."""
     return {
         "spectrum_distance": _floats(readability.spectrum_distance(images, data)),
-        "spectral_slope": _floats(readability.spectral_slope(images)),
+        "spectral_slope": _floats(spectra.spectral_slope(images)),
     }
 
 

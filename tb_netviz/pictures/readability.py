@@ -10,7 +10,11 @@ exemplars' examples or the probe); every picture is measured against it:
   Hann-windowed so the image's edges do not count as detail) above `HF_BAND`
   cycles per pixel, the upper half of the band up to Nyquist; `noise` above
   `NOISE_HF` times the data's median share (iid pixel noise puts ~80% there,
-  upsampled digits 0.2%, 28-px 1/f noise ~26%).
+  upsampled digits 0.2%, 28-px 1/f noise ~26%) and spread over that band as
+  noise is: its spectral flatness (geometric over arithmetic mean of the
+  power above `HF_BAND`; ~0.5 for iid noise, near 0 for a grating's few
+  peaks) above `NOISE_FLATNESS`, so a fine grating, the honest picture of a
+  3x3 first-layer edge detector, is not called noise.
 - border share: the share of the deviation energy in a frame `FRAME` of the
   side wide on each edge (at least 1 px); `border` above `BORDER_SHARE` and
   above `BORDER_LIFT` times the frame's share of the pixels (the second bound
@@ -30,11 +34,22 @@ from typing import Any
 
 import numpy as np
 
+from tb_netviz.pictures.spectra import (
+    HF_BAND,
+    TINY,
+    contrast,
+    hf_flatness,
+    hf_share,
+    log_spectrum,
+    prepared,
+    slope_of,
+)
+
 FLAT_CONTRAST = 0.10  # flat: contrast below this share of the data's
 NOISE_HF = 3.0  # noise: high-frequency share above this multiple of the data's
+NOISE_FLATNESS = 0.25  # ... spread as noise is: spectral flatness above this
 BORDER_SHARE = 0.5  # border: deviation energy share in the frame above this ...
 BORDER_LIFT = 2.0  # ... and above this multiple of the frame's pixel share
-HF_BAND = 0.25  # cycles per pixel (Nyquist: 0.5) where "high" starts
 FRAME = 1.0 / 16  # the frame's width on each edge, a share of the side
 SPREAD_PERCENTILE = 90  # of the data's own spectrum distances, reported
 # The contrast of the 1/f reference, as a share of the input range (about a
@@ -42,8 +57,6 @@ SPREAD_PERCENTILE = 90  # of the data's own spectrum distances, reported
 NATURAL_CONTRAST = 0.2
 # Images per FFT batch when measuring the data.
 CHUNK = 32
-# Guards of the ratios: a data contrast or share of 0 leaves them finite.
-_TINY = 1e-12
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +97,7 @@ class DataStats:
             "thresholds": {
                 "flat_contrast_ratio": FLAT_CONTRAST,
                 "noise_hf_ratio": NOISE_HF,
+                "noise_flatness": NOISE_FLATNESS,
                 "border_share": _short(border_threshold(*self.size)),
                 "frame": FRAME,
                 "hf_band": HF_BAND,
@@ -94,50 +108,6 @@ class DataStats:
 def _short(v: float) -> float | None:
     """4 significant digits for the JSON, None for NaN/Inf."""
     return float(f"{v:.4g}") if np.isfinite(v) else None
-
-
-def _prepared(images: np.ndarray) -> np.ndarray:
-    """float64 `(K, H, W, C)`, each channel's mean removed, NaN/Inf as 0."""
-    x = np.nan_to_num(np.asarray(images, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    if x.ndim != 4:
-        raise ValueError(f"readability measures images (K, H, W, C), got {x.shape}")
-    return x - x.mean(axis=(1, 2), keepdims=True)
-
-
-def contrast(images: np.ndarray) -> np.ndarray:
-    """float64 `(K,)`: each image's RMS deviation from its mean colour."""
-    d = _prepared(images)
-    return np.sqrt((d**2).mean(axis=(1, 2, 3)))
-
-
-@functools.lru_cache(maxsize=16)
-def _geometry(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The Hann window `(H, W)`, radial frequency `(H, W)` (cycles per pixel)
-    and integer ring `(H, W)` (0 = DC) of an image size."""
-    window = np.outer(np.hanning(h + 2)[1:-1], np.hanning(w + 2)[1:-1])
-    fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.fftfreq(w), indexing="ij")
-    radius = np.hypot(fy, fx)
-    ring = np.rint(radius * min(h, w)).astype(int)
-    return window, radius, ring
-
-
-def _power(images: np.ndarray) -> np.ndarray:
-    """float64 `(K, H, W)`: the windowed power spectrum, summed over channels."""
-    d = _prepared(images)
-    window = _geometry(*d.shape[1:3])[0]
-    spectrum = np.fft.fft2(d * window[None, :, :, None], axes=(1, 2))
-    return (np.abs(spectrum) ** 2).sum(axis=-1)
-
-
-def hf_share(images: np.ndarray) -> np.ndarray:
-    """float64 `(K,)`: the share of spectral energy above `HF_BAND` (NaN for a
-    uniform image, which has none)."""
-    p = _power(images)
-    radius = _geometry(*p.shape[1:])[1]
-    total = p.sum(axis=(1, 2))
-    high = p[:, radius > HF_BAND].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > _TINY, high / total, np.nan)
 
 
 def _frame(h: int, w: int) -> int:
@@ -155,47 +125,19 @@ def border_threshold(h: int, w: int) -> float:
 def border_share(images: np.ndarray) -> np.ndarray:
     """float64 `(K,)`: the share of the deviation energy in the frame (NaN for
     a uniform image)."""
-    e = (_prepared(images) ** 2).sum(axis=-1)
+    e = (prepared(images) ** 2).sum(axis=-1)
     h, w = e.shape[1:]
     b = _frame(h, w)
     inner = e[:, b : h - b, b : w - b].sum(axis=(1, 2))
     total = e.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > _TINY, 1.0 - inner / total, np.nan)
-
-
-def log_spectrum(images: np.ndarray) -> np.ndarray:
-    """float64 `(K, B)`: the radially averaged log10 power per ring 1..B
-    (B = min(H, W) // 2), centred over rings; rows of uniform images are NaN."""
-    p = _power(images)
-    ring = _geometry(*p.shape[1:])[2]
-    b = min(p.shape[1:]) // 2
-    rings = np.stack([p[:, ring == r].mean(axis=1) for r in range(1, b + 1)], axis=1)
-    top = rings.max(axis=1, keepdims=True)
-    # An empty ring (a pattern on one frequency) is floored, not -inf.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log10(np.maximum(rings, 1e-12 * top))
-    logs[top[:, 0] <= 0] = np.nan
-    return logs - logs.mean(axis=1, keepdims=True)
+        return np.where(total > TINY, 1.0 - inner / total, np.nan)
 
 
 def spectrum_distance(images: np.ndarray, data: DataStats) -> np.ndarray:
     """float64 `(K,)`: RMS difference, in decades, of each image's centred log
     spectrum and the data's (NaN for a uniform image)."""
     return np.sqrt(((log_spectrum(images) - data.spectrum) ** 2).mean(axis=1))
-
-
-def spectral_slope(images: np.ndarray) -> np.ndarray:
-    """float64 `(K,)`: the least-squares slope of log10 power over log10 ring
-    (about -2 for natural photographs; 0 for white noise)."""
-    return _slope(log_spectrum(images))
-
-
-def _slope(logs: np.ndarray) -> np.ndarray:
-    """float64 `(K,)`: the slopes of centred log spectra `(K, B)`."""
-    f = np.log10(np.arange(1, logs.shape[-1] + 1))
-    f = f - f.mean()
-    return logs @ f / max(float(f @ f), _TINY)
 
 
 def data_stats(examples: np.ndarray, source: str = "examples") -> DataStats:
@@ -226,7 +168,7 @@ def data_stats(examples: np.ndarray, source: str = "examples") -> DataStats:
         hf_share=_percentile(each(hf_share)),
         spectrum=mean,
         spectrum_spread=_percentile(own, SPREAD_PERCENTILE),
-        slope=float(_slope(mean)),
+        slope=float(slope_of(mean)),
     )
 
 
@@ -256,11 +198,12 @@ def readability_flags(images: np.ndarray, data: DataStats) -> dict[str, list]:
 
     Returns:
       `{"flat": [bool], "noise": [bool], "border": [bool], "contrast_ratio":
-      [float], "hf_ratio": [float | None], "border_share": [float | None]}`:
-      contrast_ratio = contrast / the data's; hf_ratio = high-frequency
-      share / the data's; flat = contrast_ratio < `FLAT_CONTRAST`; noise =
-      hf_ratio > `NOISE_HF` on a picture that is not flat (the fine detail of
-      a flat picture is invisible); border = border_share >
+      [float], "hf_ratio": [float | None], "hf_flatness": [float | None],
+      "border_share": [float | None]}`: contrast_ratio = contrast / the
+      data's; hf_ratio = high-frequency share / the data's; flat =
+      contrast_ratio < `FLAT_CONTRAST`; noise = hf_ratio > `NOISE_HF` and
+      hf_flatness > `NOISE_FLATNESS` on a picture that is not flat (the fine
+      detail of a flat picture is invisible); border = border_share >
       `border_threshold(H, W)`.
       None where undefined (a uniform picture).
 
@@ -273,16 +216,19 @@ def readability_flags(images: np.ndarray, data: DataStats) -> dict[str, list]:
             f"readability: images {x.shape} are not (K, H, W, C) of the data's "
             f"size {tuple(data.size)}"
         )
-    ratio = contrast(x) / max(data.contrast, _TINY)
-    hf = hf_share(x) / np.maximum(data.hf_share, _TINY)  # NaN when the data has none
+    ratio = contrast(x) / max(data.contrast, TINY)
+    hf = hf_share(x) / np.maximum(data.hf_share, TINY)  # NaN when the data has none
+    spread = hf_flatness(x)
     frame = border_share(x)
     edge = border_threshold(*x.shape[1:3])
     flat = ratio < FLAT_CONTRAST
+    noise = (hf > NOISE_HF) & (spread > NOISE_FLATNESS) & ~flat
     return {
         "flat": [bool(v) for v in flat],
-        "noise": [bool(v > NOISE_HF and not f) for v, f in zip(hf, flat)],
+        "noise": [bool(v) for v in noise],
         "border": [bool(v > edge) for v in frame],
         "contrast_ratio": [_short(v) for v in ratio],
         "hf_ratio": [_short(v) for v in hf],
+        "hf_flatness": [_short(v) for v in spread],
         "border_share": [_short(v) for v in frame],
     }
