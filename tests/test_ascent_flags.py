@@ -65,7 +65,8 @@ def test_record_holds_alpha_and_facets_grids_and_says_which_is_which():
         "saturated",
         "at_bounds",
         "constant",
-        *("flat", "noise", "border", "contrast_ratio", "hf_ratio", "hf_flatness"),
+        *("flat", "noise", "fine", "border", "contrast_ratio", "hf_ratio"),
+        "hf_flatness",
         "border_share",
     }
     assert info["data_reference"]["source"] == "1/f noise (no data given)"

@@ -55,8 +55,9 @@ def test_the_four_known_answers(data):
         pictures(np.full((SIZE, SIZE), 0.5), noise, framed(), blob(13, 15, 4)), data
     )
     assert f["flat"] == [True, False, False, False]
-    # A sharp frame is fine detail on a few frequencies: border, not noise.
+    # A sharp frame is fine detail on a few frequencies: fine, not noise.
     assert f["noise"] == [False, True, False, False]
+    assert f["fine"] == [False, False, True, False]
     assert f["border"] == [False, False, True, False]
     assert f["contrast_ratio"][0] == 0.0
     assert f["hf_ratio"][0] is None and f["border_share"][0] is None  # undefined
@@ -66,7 +67,7 @@ def test_the_four_known_answers(data):
     assert f["hf_flatness"][1] > 0.5 > rd.NOISE_FLATNESS > f["hf_flatness"][2]
 
 
-def test_a_fine_grating_is_not_noise(data):
+def test_a_fine_grating_is_fine_not_noise(data):
     # The honest picture of a 3x3 first-layer edge detector is a grating near
     # Nyquist: all fine detail, but on a few frequencies, not spread as noise.
     yy, xx = np.mgrid[0:SIZE, 0:SIZE]
@@ -75,6 +76,7 @@ def test_a_fine_grating_is_not_noise(data):
     f = rd.readability_flags(pictures(grating, noisy), data)
     assert f["hf_ratio"][0] > rd.NOISE_HF  # as much fine detail as noise has
     assert f["noise"] == [False, True]
+    assert f["fine"] == [True, False]  # flagged all the same, with its own reason
 
 
 def test_high_frequency_share_of_white_noise_is_the_band_area():

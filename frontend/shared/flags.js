@@ -111,7 +111,7 @@ function mark(id, symbol, reason, meaning, rule, said = reason) {
  * The marks of a feature visualization's tile k: what is wrong with the
  * picture, as a symbol, a one-line reason and a sentence for its title.
  * @returns {Array<{id:string, symbol:string, reason:string, text:string}>}
- *     dead, saturated, constant, flat, noise, border, in that order.
+ *     dead, saturated, constant, flat, noise, fine, border, in that order.
  */
 export function ascentMarks(info, k) {
   const marks = [];
@@ -143,6 +143,12 @@ export function ascentMarks(info, k) {
     marks.push(mark("noise", "▒", `noise: high-frequency power ${ratio === null ? "far above the data's" : `${times(ratio)} the data's`}`,
       "pixel-level detail the data never has: an adversarial pattern, not a readable feature",
       rule("noise_hf_ratio", (t) => `flagged above ${times(t)} with a spectral flatness above ${threshold(info, "noise_flatness") ?? 0.25}`)));
+  }
+  if (flagged(info, "fine", k)) {
+    const ratio = figure(info, "hf_ratio", k);
+    marks.push(mark("fine", "≋", `fine: high-frequency power ${ratio === null ? "far above the data's" : `${times(ratio)} the data's`}, on a few frequencies`,
+      "a grating finer than the data: the honest pattern of a small receptive field, or an aliasing artifact; read it with the exemplars",
+      rule("noise_hf_ratio", (t) => `flagged above ${times(t)} with a spectral flatness up to ${threshold(info, "noise_flatness") ?? 0.25}`)));
   }
   if (flagged(info, "border", k)) {
     const share = figure(info, "border_share", k);

@@ -112,7 +112,7 @@ function gallery(l, ctx, z) {
   });
   const notes = [`${info.preset || "custom"} preset · ${info.steps_done ?? "?"} steps · seed ${info.seed ?? "?"}`];
   if (Array.isArray(info.input_range)) notes.push(`input range ${fmt(info.input_range[0])} … ${fmt(info.input_range[1])}`);
-  const counts = { dead: 0, saturated: 0, constant: 0, flat: 0, noise: 0, border: 0 };
+  const counts = { dead: 0, saturated: 0, constant: 0, flat: 0, noise: 0, fine: 0, border: 0 };
   for (let k = 0; k < channels.length; k++) for (const m of ascentMarks(info, k)) counts[m.id]++;
   const markNote = {
     dead: info.flags && !Array.isArray(info.flags) ? "dead (no rise from the start, marked ⊘)" : "dead (objective ≤ 0, marked ⊘)",
@@ -120,6 +120,7 @@ function gallery(l, ctx, z) {
     constant: "constant (one flat colour, marked ▭)",
     flat: "flat (far less contrast than the data, marked ▢)",
     noise: "noise (far more fine detail than the data, marked ▒)",
+    fine: "fine (a grating finer than the data, marked ≋)",
     border: "border (the energy is in the frame: uniform inside, marked ⬚)",
   };
   for (const id of Object.keys(counts)) if (counts[id]) notes.push(`${counts[id]} ${markNote[id]}`);

@@ -13,8 +13,9 @@ exemplars' examples or the probe); every picture is measured against it:
   upsampled digits 0.2%, 28-px 1/f noise ~26%) and spread over that band as
   noise is: its spectral flatness (geometric over arithmetic mean of the
   power above `HF_BAND`; ~0.5 for iid noise, near 0 for a grating's few
-  peaks) above `NOISE_FLATNESS`, so a fine grating, the honest picture of a
-  3x3 first-layer edge detector, is not called noise.
+  peaks) above `NOISE_FLATNESS`; the same excess of fine detail on a few
+  frequencies is `fine` (a grating: the honest picture of a 3x3 first-layer
+  edge detector, or an aliasing artifact; flagged, not called noise).
 - border share: the share of the deviation energy in a frame `FRAME` of the
   side wide on each edge (at least 1 px); `border` above `BORDER_SHARE` and
   above `BORDER_LIFT` times the frame's share of the pixels (the second bound
@@ -197,13 +198,14 @@ def readability_flags(images: np.ndarray, data: DataStats) -> dict[str, list]:
     """The flags and their figures, parallel lists of length K.
 
     Returns:
-      `{"flat": [bool], "noise": [bool], "border": [bool], "contrast_ratio":
+      `{"flat": [bool], "noise": [bool], "fine": [bool], "border": [bool], "contrast_ratio":
       [float], "hf_ratio": [float | None], "hf_flatness": [float | None],
       "border_share": [float | None]}`: contrast_ratio = contrast / the
       data's; hf_ratio = high-frequency share / the data's; flat =
       contrast_ratio < `FLAT_CONTRAST`; noise = hf_ratio > `NOISE_HF` and
       hf_flatness > `NOISE_FLATNESS` on a picture that is not flat (the fine
-      detail of a flat picture is invisible); border = border_share >
+      detail of a flat picture is invisible); fine = the same excess with
+      hf_flatness <= `NOISE_FLATNESS`; border = border_share >
       `border_threshold(H, W)`.
       None where undefined (a uniform picture).
 
@@ -222,10 +224,12 @@ def readability_flags(images: np.ndarray, data: DataStats) -> dict[str, list]:
     frame = border_share(x)
     edge = border_threshold(*x.shape[1:3])
     flat = ratio < FLAT_CONTRAST
-    noise = (hf > NOISE_HF) & (spread > NOISE_FLATNESS) & ~flat
+    detailed = (hf > NOISE_HF) & ~flat
+    noise = detailed & (spread > NOISE_FLATNESS)
     return {
         "flat": [bool(v) for v in flat],
         "noise": [bool(v) for v in noise],
+        "fine": [bool(v) for v in detailed & ~noise],
         "border": [bool(v > edge) for v in frame],
         "contrast_ratio": [_short(v) for v in ratio],
         "hf_ratio": [_short(v) for v in hf],
