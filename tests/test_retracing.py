@@ -7,19 +7,29 @@ import logging
 
 from models import compiled, data, small_cnn
 
-from tb_netviz import Accentuation, Ascent, Deconv, Exemplars, NetVizCallback
+from tb_netviz import (
+    Accentuation,
+    Ascent,
+    Attribution,
+    Deconv,
+    Exemplars,
+    NetVizCallback,
+    Sanity,
+)
 
 
 def test_a_fit_with_every_kind_traces_each_function_once(tmp_path, caplog):
     x, y = data(64)
     cb = NetVizCallback(
         str(tmp_path),
-        probe=x[:3],
+        probe=(x[:5], y[:5]),
         overhead_budget=None,
         ascent=Ascent(freq=1, steps=4, channels=2),
         deconv=Deconv(freq=1),
         accentuation=Accentuation(freq=1, top_k=1),
         exemplars=Exemplars(x, freq=1),
+        sanity=Sanity(freq=1),
+        attribution=Attribution(freq=1, methods=("gradcam", "smoothgrad")),
     )
     with caplog.at_level(logging.WARNING, logger="tensorflow"):
         compiled(small_cnn()).fit(x, y, epochs=3, callbacks=[cb], verbose=0)
