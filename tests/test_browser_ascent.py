@@ -176,7 +176,10 @@ def test_marked_pictures_are_dimmed_and_say_why(ap):
     noise = re.fullmatch(r"noise: high-frequency power (\d+)× the data's", reasons[4])
     assert noise and int(noise[1]) > 3, reasons[4]
     assert reasons[5] == "border: 77% of the energy in the frame"
-    assert "(flagged above 3× with a spectral flatness above 0.25)" in figs[4]["title"] and not figs[0]["reason"]
+    assert (
+        "(flagged above 3× with a spectral flatness above 0.25)" in figs[4]["title"]
+        and not figs[0]["reason"]
+    )
     # Dimmed: a marked picture is not shown as if it were a finding.
     opacity = ap.frame.eval_on_selector_all(
         ".nv-col .nv-fig > .nv-tile-pic",

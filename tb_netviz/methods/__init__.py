@@ -1,7 +1,7 @@
 """Pure visualization methods: a Keras model and arrays in, numpy arrays out.
 
 One room (a package) per technique: `ascent/`, `deconv/`, `units/`,
-`sanity/`, `accentuation/`, `attributions/`, with what they share in
+`sanity/`, `accentuation/`, `attributions/`, `concepts/`, with what they share in
 `common/`; the activations are one module. None writes logs or changes the caller's model.
 """
 
@@ -23,6 +23,13 @@ from tb_netviz.methods.attributions import (
     Faithfulness,
     attribution,
     faithfulness,
+)
+from tb_netviz.methods.concepts import (
+    ConceptExtractor,
+    Concepts,
+    Matching,
+    extract_concepts,
+    match,
 )
 from tb_netviz.methods.deconv import (
     Deconvolver,
@@ -55,6 +62,11 @@ __all__ = [
     "FeatureVisualizer",
     "feature_visualization",
     "feature_visualization_result",
+    "ConceptExtractor",
+    "Concepts",
+    "Matching",
+    "extract_concepts",
+    "match",
     "DeconvResult",
     "Deconvolver",
     "deconvolution",

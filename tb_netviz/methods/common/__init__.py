@@ -1,2 +1,2 @@
 """What every method shares: layer lookup, the graph walk, default layers,
-the model map, and image similarity."""
+the model map, receptive fields, and image similarity."""

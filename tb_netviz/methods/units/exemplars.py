@@ -17,9 +17,9 @@ import numpy as np
 import tensorflow as tf
 
 from tb_netviz.methods.common import layers as layers_lib
+from tb_netviz.methods.common.receptive_field import Field, receptive_field
 from tb_netviz.methods.common.traced import traced
 from tb_netviz.methods.units import health as units
-from tb_netviz.methods.units.receptive_field import Field, receptive_field
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,239 @@
+"""Non-negative matrix factorization A ~ U W, and the projection of new
+activations onto fixed concepts, as compiled TensorFlow graphs.
+
+- `nmf`: hierarchical alternating least squares (HALS; Cichocki & Phan 2009,
+  the coordinate-descent solver of Gillis's survey), started from NNDSVDa
+  (Boutsidis & Gallopoulos 2008: the SVD's leading factors split into their
+  positive and negative parts, zeros filled with the mean of A). The SVD is a
+  seeded randomized one (Halko et al. 2011), so the start costs a few passes
+  over A whatever its width; for one seed the result is deterministic.
+- `project`: U for new rows of A with W fixed (non-negative least squares by
+  the same HALS sweeps, from the clipped least-squares solution): each
+  concept's coefficient at a position, as CRAFT's `transform`.
+
+Every sweep touches A only through `A W^T` or `A^T U`, and `||A - U W||^2`
+comes from k x k Gram matrices, never by forming `U W`. The loops run inside
+one `tf.function` per k (float64 for the fit, float32 for projections): the
+matrices are thin (P x k, k ~ 8), where NumPy's threaded BLAS spends more on
+waking its threads than on the products.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+MAX_ITER = 200  # outer HALS iterations (each one sweep over W and one over U)
+TOL = 1e-4  # stop when an iteration lowers the error by less than this share
+PROJECT_SWEEPS = 10  # HALS sweeps of `project`, from the least-squares start
+_EXTRA = 10  # oversampling of the randomized SVD
+_POWER = 4  # its power iterations
+
+
+@dataclasses.dataclass(frozen=True)
+class Factorization:
+    """A ~ U W with U, W >= 0.
+
+    Attributes:
+      coefficients: U, float32 `(P, k)`.
+      directions: W, float32 `(k, K)`, rows of unit L2 norm (a row of zeros
+        only for a concept that died), ordered by total coefficient, largest
+        first.
+      explained: `1 - ||A - U W||^2 / ||A||^2`, float.
+      iterations: the HALS iterations run.
+    """
+
+    coefficients: np.ndarray
+    directions: np.ndarray
+    explained: float
+    iterations: int
+
+
+def sweep(x: tf.Tensor, b: tf.Tensor, g: tf.Tensor) -> tf.Tensor:
+    """One HALS sweep: each column j of `x` `(R, k)` >= 0 in turn minimizes
+    `||A - x Y||^2` given the others, with `b = A Y^T` `(R, k)` and
+    `g = Y Y^T` `(k, k)`; k static. Graph ops; returns the new `x`."""
+    cols, bs = tf.unstack(x, axis=1), tf.unstack(b, axis=1)
+    for j in range(len(cols)):
+        d = g[j, j]
+        fitted = tf.add_n([c * g[i, j] for i, c in enumerate(cols)])
+        step = (bs[j] - fitted) / tf.where(d > 0, d, tf.ones_like(d))
+        cols[j] = tf.where(d > 0, tf.nn.relu(cols[j] + step), cols[j])
+    return tf.stack(cols, axis=1)
+
+
+def error(norm2, u, awt, wwt) -> tf.Tensor:
+    """`||A - U W||^2` from `||A||^2`, `U`, `A W^T` and `W W^T`."""
+    cross = tf.reduce_sum(awt * u)
+    return norm2 - 2.0 * cross + tf.reduce_sum(tf.matmul(u, u, transpose_a=True) * wwt)
+
+
+def _orthonormal(y):
+    """A basis of `y`'s columns from its Gram matrix (Cholesky-QR by
+    eigenvectors); a column of a rank-deficient `y` comes out short, not long."""
+    lam, v = tf.linalg.eigh(tf.matmul(y, y, transpose_a=True))
+    lam = tf.maximum(lam, tf.reduce_max(lam) * 1e-10)
+    return tf.matmul(y, v / tf.sqrt(lam))
+
+
+def _nndsvda(a, omega, k: int):
+    """NNDSVDa starting factors `(U (P, k), W (k, K))` of `a` >= 0, from a
+    randomized SVD with test matrix `omega` `(K, l)`."""
+    q = _orthonormal(tf.matmul(a, omega))
+    for _ in range(_POWER):
+        q = _orthonormal(tf.matmul(a, tf.matmul(a, q, transpose_a=True)))
+    b = tf.matmul(q, a, transpose_a=True)  # (l, K) = U_b S V^T
+    lam, ub = tf.linalg.eigh(tf.matmul(b, b, transpose_b=True))
+    ub = tf.reverse(ub, [1])[:, :k]  # eigh sorts ascending
+    s = tf.sqrt(tf.nn.relu(tf.reverse(lam, [0])[:k]))
+    x = tf.matmul(q, ub)  # (P, k)
+    y = tf.matmul(ub, b, transpose_a=True) / tf.where(s > 0, s, 1.0)[:, None]
+    # The sign of a singular pair is arbitrary: keep the side of larger mass.
+    xp, xn, yp, yn = tf.nn.relu(x), tf.nn.relu(-x), tf.nn.relu(y), tf.nn.relu(-y)
+    mp = tf.norm(xp, axis=0) * tf.norm(yp, axis=1)
+    mn = tf.norm(xn, axis=0) * tf.norm(yn, axis=1)
+    pos = mp >= mn
+    xs, ys = tf.where(pos, xp, xn), tf.where(pos[:, None], yp, yn)
+    scale = tf.sqrt(s * tf.where(pos, mp, mn))
+    nx, ny = tf.norm(xs, axis=0), tf.norm(ys, axis=1)
+    left = scale * xs / tf.where(nx > 0, nx, 1.0)
+    right = (scale / tf.where(ny > 0, ny, 1.0))[:, None] * ys
+    mean = tf.reduce_mean(a)
+    return tf.where(left > 0, left, mean), tf.where(right > 0, right, mean)
+
+
+def _fit(a, omega, max_iter, tol, k: int):
+    """HALS from NNDSVDa: `(U, W, iterations, ||A - U W||^2, ||A||^2)`."""
+    norm2 = tf.reduce_sum(a * a)
+    u, w = _nndsvda(a, omega, k)
+    u, w = tf.ensure_shape(u, [None, k]), tf.ensure_shape(w, [k, None])
+    inf = tf.constant(np.inf, a.dtype)
+
+    def go(it, u, w, before, now):
+        return tf.logical_and(it < max_iter, (it < 1) | (before - now >= tol * norm2))
+
+    def step(it, u, w, before, now):
+        wt = sweep(
+            tf.transpose(w),
+            tf.matmul(a, u, transpose_a=True),
+            tf.matmul(u, u, transpose_a=True),
+        )
+        w = tf.transpose(wt)
+        awt, wwt = tf.matmul(a, w, transpose_b=True), tf.matmul(w, w, transpose_b=True)
+        u = sweep(u, awt, wwt)
+        return it + 1, u, w, now, error(norm2, u, awt, wwt)
+
+    it, u, w, _, err = tf.while_loop(
+        go, step, (tf.constant(0), u, w, inf, inf), parallel_iterations=1
+    )
+    return u, w, it, err, norm2
+
+
+@functools.cache
+def _compiled_fit(k: int):
+    any2 = tf.TensorSpec([None, None], tf.float64)
+    scalar = tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float64)
+    return tf.function(
+        functools.partial(_fit, k=k),
+        input_signature=[any2, any2, *scalar],
+        autograph=False,
+    )
+
+
+def nmf(
+    a: np.ndarray,
+    k: int,
+    seed: int = 0,
+    max_iter: int = MAX_ITER,
+    tol: float = TOL,
+) -> Factorization:
+    """Factorizes `a` >= 0 into k non-negative parts (see the module).
+
+    Args:
+      a: `(P, K)` non-negative, finite; P rows (patches), K columns (channels).
+      k: the number of parts, `1 <= k <= min(P, K)`.
+      seed: seeds the randomized SVD of the start.
+      max_iter: the most HALS iterations.
+      tol: stop once an iteration lowers the error by less than `tol` times
+        `||A||^2`.
+
+    Returns:
+      A `Factorization`.
+
+    Raises:
+      ValueError: a negative or non-finite entry, or k out of range.
+    """
+    a = np.asarray(a, np.float64)
+    if a.ndim != 2 or not 1 <= k <= min(a.shape):
+        raise ValueError(f"nmf needs 1 <= k <= min(P, K); got k={k}, A {a.shape}")
+    if not np.isfinite(a).all() or (a < 0).any():
+        raise ValueError("nmf needs a finite, non-negative matrix")
+    if not a.any():  # nothing to explain: unit directions, zero coefficients
+        w = np.eye(k, a.shape[1], dtype=np.float32)
+        return Factorization(np.zeros((len(a), k), np.float32), w, 1.0, 0)
+    width = min(k + _EXTRA, *a.shape)
+    omega = np.random.default_rng(seed).standard_normal((a.shape[1], width))
+    u, w, it, err, norm2 = (
+        t.numpy() for t in _compiled_fit(k)(a, omega, int(max_iter), float(tol))
+    )
+    norms = np.sqrt((w * w).sum(axis=1))
+    u = u * norms
+    w = w / np.where(norms > 0, norms, 1.0)[:, None]
+    order = np.argsort(-u.sum(axis=0), kind="stable")
+    explained = 1.0 - max(float(err), 0.0) / float(norm2)
+    return Factorization(
+        u[:, order].astype(np.float32),
+        w[order].astype(np.float32),
+        explained,
+        int(it),
+    )
+
+
+def project_tensor(a, w, sweeps: int = PROJECT_SWEEPS):
+    """`project` as graph ops: `a` `(R, K)`, `w` `(k, K)` float32 (k static)
+    -> `(U (R, k), ||a - U w||^2, ||a||^2)`."""
+    b, g = tf.matmul(a, w, transpose_b=True), tf.matmul(w, w, transpose_b=True)
+    k = int(w.shape[0])
+    # A tiny ridge keeps the start defined when two concepts coincide.
+    ridge = 1e-6 * tf.maximum(tf.linalg.trace(g), 1e-12) / k
+    start = tf.linalg.solve(g + ridge * tf.eye(k), tf.transpose(b))
+    u = tf.nn.relu(tf.transpose(start))
+    _, u = tf.while_loop(
+        lambda i, u: i < sweeps,
+        lambda i, u: (i + 1, sweep(u, b, g)),
+        (tf.constant(0), u),
+        parallel_iterations=1,
+    )
+    norm2 = tf.reduce_sum(a * a)
+    return u, tf.nn.relu(error(norm2, u, b, g)), norm2
+
+
+@functools.cache
+def _compiled_project(k: int, sweeps: int):
+    specs = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([k, None])]
+    return tf.function(
+        functools.partial(project_tensor, sweeps=sweeps),
+        input_signature=specs,
+        autograph=False,
+    )
+
+
+def project(
+    a: np.ndarray, directions: np.ndarray, sweeps: int = PROJECT_SWEEPS
+) -> np.ndarray:
+    """The non-negative coefficients of rows of activations on fixed concepts.
+
+    Args:
+      a: `(R, K)` activations (any sign: the fit is least squares).
+      directions: W, `(k, K)` non-negative.
+      sweeps: HALS sweeps from the clipped least-squares solution.
+
+    Returns:
+      U, float32 `(R, k)` >= 0 minimizing `||a - U W||^2`.
+    """
+    w = np.asarray(directions, np.float32)
+    fn = _compiled_project(len(w), int(sweeps))
+    return fn(np.asarray(a, np.float32), w)[0].numpy()
