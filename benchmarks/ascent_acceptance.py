@@ -7,8 +7,8 @@ channels. Prints the two fractions per layer and preset and writes JSON.
 `--steps` defaults to each preset's own number of steps.
 
 Usage:
-    python benchmarks/ascent_acceptance.py [--steps N]
-        [--presets auto lucid distill2017 yosinski2015]
+    python benchmarks/ascent_acceptance.py [--steps N] [--samples 1200] [--epochs 5]
+        [--presets auto lucid yosinski2015] [--smoke]
         [--out benchmarks/results/ascent_acceptance.json]
 """
 
@@ -53,18 +53,21 @@ def main() -> None:
     parser.add_argument(
         "--presets", nargs="+", default=["auto", "lucid", "yosinski2015"]
     )
+    parser.add_argument("--samples", type=int, default=1200, help="training inputs")
+    parser.add_argument("--epochs", type=int, default=5, help="training epochs")
     parser.add_argument(
         "--out", default=os.path.join(common.RESULTS, "ascent_acceptance.json")
     )
-    args = parser.parse_args()
-    x, y = demo.make_data(1200, 0)
+    smoke = {"steps": 2, "presets": ["auto"], "samples": 64, "epochs": 1}
+    args = common.parse_args(parser, smoke)
+    x, y = demo.make_data(args.samples, 0)
     probe = demo.make_data(8, 1)[0]
     model = demo.make_model(0)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    model.fit(x, y, batch_size=32, epochs=5, verbose=0)
+    model.fit(x, y, batch_size=32, epochs=args.epochs, verbose=0)
     images = np.concatenate([x, probe])
     rows = {
         f"{preset}/{layer}": fractions(model, images, layer, preset, args.steps)
@@ -88,7 +91,10 @@ def main() -> None:
         args.out,
         {
             "benchmark": "ascent_acceptance",
+            "smoke": args.smoke,
             "steps": args.steps,
+            "samples": args.samples,
+            "epochs": args.epochs,
             "results": rows,
             "environment": common.environment(),
         },

@@ -16,12 +16,15 @@ starting image, is left out) and ends with one summary line per preset.
 
 Usage:
     python benchmarks/ascent_readability.py [--preset auto|all|NAME] [--steps N] [--out FILE]
+        [--models demo,strokes,resnet] [--smoke]
+
+The JSON holds the settings and `rows`, one per layer (a bare list of rows
+before issue 20).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -49,10 +52,12 @@ LAYERS = {
 }
 
 
-def measure(preset: str, steps: int | None) -> list[dict]:
-    """Runs `preset` on every layer of `LAYERS`; prints and returns one row each."""
+def measure(preset: str, steps: int | None, models: list[str]) -> list[dict]:
+    """Runs `preset` on every layer of `LAYERS[m]` for m in `models`; prints and
+    returns one row each."""
     rows = []
-    for kind, layers in LAYERS.items():
+    for kind in models:
+        layers = LAYERS[kind]
         model, x = trained(kind)
         for layer in layers:
             start = time.perf_counter()
@@ -93,24 +98,38 @@ def main() -> None:
     parser.add_argument(
         "--out", default=os.path.join(common.RESULTS, "ascent_readability.json")
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--models", default=",".join(LAYERS), help="of " + ", ".join(LAYERS)
+    )
+    args = common.parse_args(parser, {"steps": 2, "models": "demo"})
+    models = args.models.split(",")
     names = [args.preset]
     if args.preset == "all":
         names = ["auto", *sorted(set(presets.PRESETS) - {"deepdream"})]
     rows = []
     for name in names:
-        rows += measure(name, args.steps)
+        rows += measure(name, args.steps, models)
     if len(names) > 1:
-        print("\nlayers meeting each criterion (of 9):")
+        total = sum(len(LAYERS[m]) for m in models)
+        print(f"\nlayers meeting each criterion (of {total}):")
         for name in names:
             mine = [r for r in rows if r["requested"] == name]
             met = "  ".join(
                 f"{label} {sum(map(test, mine))}" for label, test in CRITERIA
             )
             print(f"{name:13s} {met}")
-    with open(args.out, "w") as f:
-        json.dump(rows, f, indent=1)
-    print("wrote", args.out)
+    common.write_json(
+        args.out,
+        {
+            "benchmark": "ascent_readability",
+            "smoke": args.smoke,
+            "preset": args.preset,
+            "steps": args.steps,
+            "models": models,
+            "rows": rows,
+            "environment": common.environment(),
+        },
+    )
 
 
 if __name__ == "__main__":

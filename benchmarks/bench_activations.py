@@ -19,7 +19,7 @@ bytes, checked lossless by decoding.
 
 Usage:
     python benchmarks/bench_activations.py [--probes 8] [--repeats 7]
-        [--models small,vgg16] [--out benchmarks/results/activations.json]
+        [--models small,vgg16] [--out benchmarks/results/activations.json] [--smoke]
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def print_model(name: str, r: dict) -> None:
         ]
     )
     print(common.table(["stage", "ms / probe input", "share", "CPU ms / probe"], rows))
-    base = r["encoders"]["tf.io.encode_png (today)"]
+    base = r["encoders"][png_encoders.BASELINE]
     rows = [
         [
             label,
@@ -196,7 +196,7 @@ def main() -> None:
     parser.add_argument(
         "--out", default=os.path.join(common.RESULTS, "activations.json")
     )
-    args = parser.parse_args()
+    args = common.parse_args(parser, {"probes": 1, "repeats": 1, "models": "small"})
     tmp = tempfile.mkdtemp(prefix="netviz-bench-activations-")
     try:
         results = {m: bench_model(m, args, tmp) for m in args.models.split(",")}
@@ -208,6 +208,7 @@ def main() -> None:
         args.out,
         {
             "benchmark": "activations",
+            "smoke": args.smoke,
             "setting": {
                 "probes": args.probes,
                 "repeats": args.repeats,

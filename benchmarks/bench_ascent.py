@@ -11,14 +11,15 @@ weights=None)` at 128x128, layer `block3_conv1`, `--k` 16 channels in one batch.
   (a random roll by up to 4 px, tf-keras-vis's `Jitter(jitter=4)`), Adam,
   `--steps` steps, tb_netviz against tf-keras-vis `ActivationMaximization`
   (one call with a batch of 16, and 16 calls of 1), the peer in its own venv
-  and process (`peers.py`).
+  and process (`peers.py`, `ascent_peer_tf_keras_vis.py`).
 - floor: the fastest forward+backward pass of a 16-image batch to
   `block3_conv1` (gradient of the summed output w.r.t. the input; graph mode,
   the best of `--floor-repeats`, measured before and after the others).
 
 Usage:
     python benchmarks/bench_ascent.py [--default-steps 32] [--steps 50]
-        [--peer-venv PATH | --no-peer] [--out benchmarks/results/ascent.json]
+        [--peer-venv PATH | --no-peers] [--out benchmarks/results/ascent.json]
+        [--smoke]
 
 Other processes share the CPUs: compare ratios, and CPU time.
 """
@@ -37,6 +38,9 @@ import peers
 
 LAYER = "block3_conv1"
 RANGE = (0.0, 255.0)
+PEER = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "ascent_peer_tf_keras_vis.py"
+)
 
 
 def build_model(size: int):
@@ -106,53 +110,9 @@ PIXEL_JITTER = dict(
 )
 
 
-def peer(size: int, steps: int, k: int) -> dict:
-    """Runs inside the peer venv: tf-keras-vis batched and sequential."""
-    import keras
-    import tensorflow as tf
-    from tf_keras_vis.activation_maximization import ActivationMaximization
-    from tf_keras_vis.activation_maximization.input_modifiers import Jitter
-    from tf_keras_vis.utils.model_modifiers import ExtractIntermediateLayer
-
-    model = build_model(size)
-    vis = ActivationMaximization(
-        model, model_modifier=ExtractIntermediateLayer(LAYER), clone=True
-    )
-
-    def run(channels, n_steps):
-        def score(output):  # each image's own channel mean, shape (batch,)
-            return tf.stack(
-                [tf.reduce_mean(output[i, ..., c]) for i, c in enumerate(channels)]
-            )
-
-        seed = tf.random.stateless_uniform(
-            [len(channels), size, size, 3], [0, 0], *RANGE
-        )
-        return vis(
-            score,
-            seed_input=seed,
-            input_range=RANGE,
-            input_modifiers=[Jitter(jitter=4)],
-            regularizers=[],
-            steps=n_steps,
-            optimizer=keras.optimizers.Adam(learning_rate=0.05 * 255.0),
-        )
-
-    run(list(range(k)), 2)  # warm-up: kernels and op caches
-    batched = common.timed(lambda: run(list(range(k)), steps))
-    sequential = common.timed(lambda: [run([c], steps) for c in range(k)])
-    return {
-        "batched_s_per_step": batched[0] / steps,
-        "batched_cpu_s_per_step": batched[1] / steps,
-        "sequential_s_per_step": sequential[0] / steps,
-        "sequential_cpu_s_per_step": sequential[1] / steps,
-    }
-
-
 def run_peer(args) -> dict:
     python = peers.python(args.peer_venv, "tf-keras-vis")
-    cmd = [python, os.path.abspath(__file__), "--peer-only", "--size", str(args.size)]
-    cmd += ["--steps", str(args.steps), "--k", str(args.k)]
+    cmd = [python, PEER, str(args.size), str(args.steps), str(args.k)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -165,14 +125,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--k", type=int, default=16, help="channels (batch)")
     parser.add_argument("--floor-repeats", type=int, default=5)
-    parser.add_argument("--peer-only", action="store_true", help=argparse.SUPPRESS)
     peers.add_flag(parser)
     parser.add_argument("--out", default=os.path.join(common.RESULTS, "ascent.json"))
-    args = parser.parse_args()
-    if args.peer_only:
-        print(json.dumps(peer(args.size, args.steps, args.k)))
-        return
-
+    smoke = {"default_steps": 1, "steps": 1, "size": 64, "k": 1, "floor_repeats": 1}
+    args = common.parse_args(parser, smoke)
     model = build_model(args.size)
     floor_a = floor_step(model, args.k, args.size, args.floor_repeats)
     default = ours(model, args.k, args.default_steps, preset=args.preset)
@@ -198,12 +154,12 @@ def main() -> None:
         p = peer_result = run_peer(args)
         rows += [
             (
-                "tf-keras-vis, 1 call of 16",
+                f"tf-keras-vis, 1 call of {args.k}",
                 p["batched_s_per_step"],
                 p["batched_cpu_s_per_step"],
             ),
             (
-                "tf-keras-vis, 16 calls of 1",
+                f"tf-keras-vis, {args.k} calls of 1",
                 p["sequential_s_per_step"],
                 p["sequential_cpu_s_per_step"],
             ),
@@ -240,13 +196,14 @@ def main() -> None:
         args.out,
         {
             "benchmark": "ascent",
+            "smoke": args.smoke,
             "setting": {
                 "model": "VGG16(include_top=False, weights=None)",
                 "size": args.size,
                 "layer": LAYER,
                 "channels": args.k,
                 "input_range": RANGE,
-                "peers": peers.versions(args.peer_venv),
+                "peers": peers.versions(args.peer_venv, args.no_peer),
             },
             "floor_s_per_step": {"wall": floor_s, "cpu": floor_cpu},
             "default_recipe": {**default, "projected_total_s": total},

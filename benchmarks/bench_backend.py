@@ -25,6 +25,10 @@ times sequential GETs, each on a new connection with `Accept-Encoding: gzip`:
 Usage:
     python benchmarks/bench_backend.py [--runs 20] [--steps 500]
         [--requests 100] [--modes false,true] [--out benchmarks/results/backend.json]
+        [--smoke]
+
+Exits 1 if a mode failed or lost steps, or if the latency target was missed
+(not with `--smoke`).
 """
 
 from __future__ import annotations
@@ -186,7 +190,8 @@ def main() -> int:
     parser.add_argument("--tags_viewed", type=int, default=12)
     parser.add_argument("--modes", default="false,true", help="--load_fast values")
     parser.add_argument("--out", default=os.path.join(common.RESULTS, "backend.json"))
-    args = parser.parse_args()
+    smoke = {"runs": 1, "steps": 5, "requests": 2, "warmup": 1, "tags_viewed": 1}
+    args = common.parse_args(parser, smoke)
 
     # A SIGTERM must still run the `finally` blocks that stop TensorBoard.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -222,6 +227,7 @@ def main() -> int:
         args.out,
         {
             "benchmark": "backend",
+            "smoke": args.smoke,
             "setting": {
                 "runs": args.runs,
                 "layers": list(LAYERS),
@@ -240,7 +246,9 @@ def main() -> int:
         },
     )
     ok = all(r["ok"] for r in modes.values())
-    return 0 if ok and all(t["met"] for t in targets.values()) else 1
+    met = all(t["met"] for t in targets.values())
+    kept = all(t["all_steps_kept"] for t in targets.values())
+    return 0 if ok and (met or (args.smoke and kept)) else 1
 
 
 if __name__ == "__main__":

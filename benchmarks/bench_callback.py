@@ -21,7 +21,7 @@ its 0.3 defaults, see `bench_oneline.py`.
 
 Usage:
     python benchmarks/bench_callback.py [--rounds 5] [--epochs 3]
-        [--samples 2000] [--out benchmarks/results/callback.json]
+        [--samples 2000] [--out benchmarks/results/callback.json] [--smoke]
 
 Targets: NetViz hook share <= 5% and median ratio <= 1.05.
 """
@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--out", default=os.path.join(common.RESULTS, "callback.json"))
-    args = parser.parse_args()
+    args = common.parse_args(parser, {"rounds": 1, "epochs": 1, "samples": 128})
     x, y, probe, weights = fits.data(args.samples)
 
     tmp = tempfile.mkdtemp(prefix="netviz-bench-callback-")
@@ -171,6 +171,7 @@ def main() -> None:
         args.out,
         {
             "benchmark": "callback",
+            "smoke": args.smoke,
             "setting": {
                 "model": "Conv32-Pool-Conv64-Pool-Dense10, same padding",
                 "samples": args.samples,

@@ -1,6 +1,6 @@
 """Deconvnet and guided backprop on VGG16 block3_conv1: tb_netviz, the floor, tf-keras-vis.
 
-VGG16 (`weights=None`, 224x224), layer `block3_conv1`, N probe images x K
+VGG16 (`weights=None`, `--size` 224 px a side), layer `block3_conv1`, N probe images x K
 channels (8 x 8 by default), both methods. Reported, best of `--repeats` calls
 after a warm-up call (shown as "first"), wall and process CPU time:
 
@@ -18,8 +18,9 @@ after a warm-up call (shown as "first"), wall and process CPU time:
 Floor and peer run in subprocesses on the same weights, images and K channels
 (the K largest mean maxima), and each output is checked against tb_netviz's.
 
-    python benchmarks/bench_deconv.py [--images 8] [--channels 8] [--repeats 2]
-        [--peer-venv PATH | --no-peer] [--out benchmarks/results/deconv.json]
+    python benchmarks/bench_deconv.py [--size 224] [--images 8] [--channels 8] [--repeats 2]
+        [--peer-venv PATH | --no-peers] [--out benchmarks/results/deconv.json]
+        [--smoke]
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,92 +37,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import common
 import numpy as np
 import peers
+from deconv_floor import METHODS, best_of, floor_child
 
 LAYER = "block3_conv1"
 PEER = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "deconv_peer_tf_keras_vis.py"
 )
-POOL_BEFORE = (2, 4)  # block1_pool before block2_conv1, block2_pool before block3_conv1
-
-
-def best_of(fn, repeats: int) -> dict:
-    """First call, then the best (wall, CPU) of `repeats` more; and the result."""
-    first, _, result = common.timed(fn)
-    runs = []
-    for _ in range(repeats):
-        wall, cpu, result = common.timed(fn)
-        runs.append((wall, cpu))
-    best, cpu = min(runs)
-    return {"first": first, "best": best, "cpu": cpu, "result": result}
-
-
-def peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
-
-
-def floor_child(data_path: str, out: str) -> None:
-    """One forward pass, K hand-written backward passes per method (plain TF)."""
-    import tensorflow as tf
-
-    data = np.load(data_path)
-    x = tf.constant(data["images"])
-    channels = [int(c) for c in data["channels"]]
-    params = [
-        (tf.constant(data[f"{n}/kernel"]), tf.constant(data[f"{n}/bias"]))
-        for n in data["layer_names"]
-    ]
-
-    def run(methods):
-        saved, h = [], x  # per layer: (conv input, pre-activation, pool in/out)
-        for i, (kernel, bias) in enumerate(params):
-            pool = None
-            if i in POOL_BEFORE:
-                pool = (h, tf.nn.max_pool2d(h, 2, 2, "VALID"))
-                h = pool[1]
-            z = tf.nn.conv2d(h, kernel, 1, "SAME") + bias
-            saved.append((h, z, pool))
-            h = tf.nn.relu(z)
-        out = {}
-        for method in methods:
-            images = []
-            for c in channels:
-                r = h * tf.one_hot(c, h.shape[-1])  # the channel's own feature map
-                for i in reversed(range(len(params))):
-                    conv_in, z, pool = saved[i]
-                    r = tf.nn.relu(r)
-                    if method == "guided_backprop":
-                        r *= tf.cast(z > 0, r.dtype)
-                    r = tf.nn.conv2d_transpose(
-                        r, params[i][0], tf.shape(conv_in), 1, "SAME"
-                    )
-                    if pool is not None:
-                        r = tf.raw_ops.MaxPoolGrad(
-                            orig_input=pool[0],
-                            orig_output=pool[1],
-                            grad=r,
-                            ksize=[1, 2, 2, 1],
-                            strides=[1, 2, 2, 1],
-                            padding="VALID",
-                        )
-                images.append(r)
-            out[method] = tf.stack(images, axis=1)  # (N, K, H, W, C)
-        return out
-
-    both = tf.function(lambda: run(("deconvnet", "guided_backprop")))
-    guided = tf.function(lambda: run(("guided_backprop",)))
-    repeats = int(data["repeats"])
-    b = best_of(lambda: {k: v.numpy() for k, v in both().items()}, repeats)
-    g = best_of(lambda: guided()["guided_backprop"].numpy(), repeats)
-    timings = {
-        name: {k: v for k, v in r.items() if k != "result"}
-        for name, r in (("both", b), ("guided", g))
-    }
-    np.savez(
-        out,
-        deconvnet=b["result"]["deconvnet"],
-        guided_backprop=b["result"]["guided_backprop"],
-        timings=json.dumps({**timings, "peak_gb": peak_gb()}),
-    )
 
 
 def child(args: list[str], out: str) -> dict:
@@ -132,13 +52,16 @@ def child(args: list[str], out: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=224, help="input px a side")
     parser.add_argument("--images", type=int, default=8)
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--floor-child", nargs=2, help=argparse.SUPPRESS)
     peers.add_flag(parser)
     parser.add_argument("--out", default=os.path.join(common.RESULTS, "deconv.json"))
-    args = parser.parse_args()
+    args = common.parse_args(
+        parser, {"size": 64, "images": 1, "channels": 1, "repeats": 1}
+    )
     if args.floor_child:
         return floor_child(*args.floor_child)
     import keras
@@ -148,13 +71,16 @@ def main() -> None:
 
     n, k, repeats = args.images, args.channels, args.repeats
     keras.utils.set_random_seed(0)
-    model = keras.applications.VGG16(weights=None, input_shape=(224, 224, 3))
+    size = args.size
+    model = keras.applications.VGG16(weights=None, input_shape=(size, size, 3))
     rng = np.random.default_rng(0)
-    images = (rng.uniform(0, 255, (n, 224, 224, 3)) - 120).astype(np.float32)
+    images = (rng.uniform(0, 255, (n, size, size, 3)) - 120).astype(np.float32)
     maxima = layer_activations(model, images, [LAYER])[LAYER].max(axis=(1, 2))
     channels = np.argsort(-maxima.mean(axis=0), kind="stable")[:k]
 
-    both = Deconvolver(model, LAYER)
+    # The floor is defined for these two; the Deconvolver's default also
+    # computes the plain gradient (a contrast), which the floor does not.
+    both = Deconvolver(model, LAYER, methods=METHODS)
     ours = best_of(lambda: both(images, channels), repeats)
     guided = Deconvolver(model, LAYER, methods="guided_backprop")
     ours_guided = best_of(lambda: guided(images, channels), repeats)
@@ -205,7 +131,7 @@ def main() -> None:
             )
 
     print(
-        f"\nVGG16 {LAYER}, {n} images x {k} channels, TF {tf.__version__}, "
+        f"\nVGG16 {size}x{size} {LAYER}, {n} images x {k} channels, TF {tf.__version__}, "
         f"{os.cpu_count()} CPUs, best of {repeats} after a warm-up call"
     )
     table = [
@@ -249,13 +175,14 @@ def main() -> None:
         args.out,
         {
             "benchmark": "deconv",
+            "smoke": args.smoke,
             "setting": {
-                "model": "VGG16(weights=None) 224x224",
+                "model": f"VGG16(weights=None) {size}x{size}",
                 "layer": LAYER,
                 "images": n,
                 "channels": k,
                 "repeats": repeats,
-                "peers": peers.versions(args.peer_venv),
+                "peers": peers.versions(args.peer_venv, args.no_peer),
             },
             "rows": {
                 label: {k: v for k, v in r.items() if k != "result"}

@@ -11,12 +11,13 @@
    layers=["conv1", "conv2", "dense"], overhead_budget=None, ...)`, activations
    at every epoch; ascent, deconv and sanity off) without (`units=None`) and
    with exemplars and unit health (`exemplars=Exemplars(...)`, `units`
-   its default, every epoch), on the demo's 1,000 held-out inputs: wall time
-   and NetViz's own hook seconds.
+   its default, every epoch), on `--held-out` (1,000) held-out inputs, training
+   on `--samples` (1,200, as the demo): wall time and NetViz's own hook seconds.
 
 Usage:
     python benchmarks/bench_examples.py [--examples 20000] [--repeats 5]
-        [--epochs 3] [--out benchmarks/results/examples.json]
+        [--epochs 3] [--samples 1200] [--held-out 1000]
+        [--out benchmarks/results/examples.json] [--smoke]
 """
 
 from __future__ import annotations
@@ -75,14 +76,14 @@ def pass_ratio(n: int, repeats: int) -> list[dict]:
     return rows
 
 
-def fit_cost(epochs: int) -> dict:
+def fit_cost(epochs: int, samples: int, held_out_n: int) -> dict:
     import keras
 
     from tb_netviz import Exemplars, NetVizCallback
     from tb_netviz.demo import make_data, make_model
 
-    x, y = make_data(1200)
-    probe, held_out = make_data(8, 1)[0], make_data(1000, 2)[0]
+    x, y = make_data(samples)
+    probe, held_out = make_data(8, 1)[0], make_data(held_out_n, 2)[0]
     found = {}
     variants = (
         ("without", {"units": None}),
@@ -110,6 +111,7 @@ def fit_cost(epochs: int) -> dict:
             wall = time.perf_counter() - start
         found[label] = {"fit_s": wall, "netviz_hook_s": cb.hook_seconds}
     found["epochs"] = epochs
+    found["samples"], found["held_out"] = samples, held_out_n
     found["netviz"] = (
         'NetVizCallback(log_dir, probe, layers=["conv1", "conv2", "dense"], '
         "overhead_budget=None, ascent=None, deconv=None, sanity=None, ...): "
@@ -127,10 +129,13 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=1200, help="training inputs")
+    parser.add_argument("--held-out", type=int, default=1000, help="exemplar inputs")
     parser.add_argument(
         "--out", default=os.path.join(common.ROOT, "benchmarks/results/examples.json")
     )
-    args = parser.parse_args()
+    smoke = {"examples": 64, "repeats": 1, "epochs": 1, "samples": 64, "held_out": 32}
+    args = common.parse_args(parser, smoke)
     rows = pass_ratio(args.examples, args.repeats)
     print(
         common.table(
@@ -147,14 +152,21 @@ def main() -> None:
             ],
         )
     )
-    fit = fit_cost(args.epochs)
+    fit = fit_cost(args.epochs, args.samples, args.held_out)
     print(
         f"demo fit, {fit['epochs']} epochs: {fit['without']['fit_s']:.1f} s without "
         f"exemplars, {fit['with']['fit_s']:.1f} s with Exemplars(freq=1) "
         f"({fit['fit_ratio']:.2f}x; {fit['examples_s_per_epoch']:.2f} s per epoch)"
     )
     common.write_json(
-        args.out, {"environment": common.environment(), "pass": rows, "fit": fit}
+        args.out,
+        {
+            "benchmark": "examples",
+            "smoke": args.smoke,
+            "environment": common.environment(),
+            "pass": rows,
+            "fit": fit,
+        },
     )
 
 

@@ -14,7 +14,7 @@ demo CNN (e.g. `--model vgg16 --layer block3_conv1 --presets maco --steps 8
 Usage:
     python benchmarks/bench_maco.py [--model demo|vgg16] [--size 128] [--layer conv2]
         [--channels 16] [--steps 64] [--repeats 7]
-        [--presets maco,bounded,yosinski2015,lucid,distill2017]
+        [--presets maco,bounded,yosinski2015,lucid,distill2017] [--out FILE] [--smoke]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import common
 import keras
 import numpy as np
 import tensorflow as tf
@@ -53,7 +54,6 @@ def floor_run(vis: FeatureVisualizer, k: int, views: int, steps: int):
     labels = tf.constant(np.arange(k), tf.int32)
     rows = tf.repeat(tf.range(k), views)
 
-    @tf.function
     def run():
         def body(i, acc):
             with tf.GradientTape() as tape:
@@ -64,8 +64,12 @@ def floor_run(vis: FeatureVisualizer, k: int, views: int, steps: int):
 
         return tf.while_loop(lambda i, _: i < steps, body, (0, 0.0))[1]
 
-    run()
-    return lambda: run().numpy()
+    # Traced once per preset (each has its own objective) and called as a
+    # concrete function: a `tf.function` per preset would share TF's retracing
+    # detector (keyed on this code) and warn about retracing that is not.
+    floor = tf.function(run).get_concrete_function()
+    floor()
+    return lambda: floor().numpy()
 
 
 def main() -> None:
@@ -79,7 +83,8 @@ def main() -> None:
     parser.add_argument(
         "--presets", default="maco,bounded,yosinski2015,lucid,distill2017"
     )
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None, help="also write the figures here")
+    args = common.parse_args(parser, {"channels": 1, "steps": 1, "repeats": 1})
     if args.model == "vgg16":
         size = (args.size, args.size)
         model = keras.applications.VGG16(weights=None, input_shape=(*size, 3))
@@ -92,6 +97,7 @@ def main() -> None:
         f"{model.name}, layer {args.layer}, {args.channels} channels, {args.steps} steps"
     )
     print("preset        views  ms/step  floor ms/step  ratio  us/crop-eval")
+    rows = {}
     for name in args.presets.split(","):
         vis = FeatureVisualizer(
             model,
@@ -115,6 +121,32 @@ def main() -> None:
         print(
             f"{name:13s} {views:5d}  {per_step * 1e3:7.2f}  {floor * 1e3:13.2f}"
             f"  {per_step / floor:5.2f}  {per_crop:12.1f}"
+        )
+        rows[name] = {
+            "recipe": vis.preset,
+            "views": views,
+            "s_per_step": per_step,
+            "floor_s_per_step": floor,
+            "ratio": per_step / floor,
+            "us_per_crop_eval": per_crop,
+        }
+    if args.out:
+        common.write_json(
+            args.out,
+            {
+                "benchmark": "maco",
+                "smoke": args.smoke,
+                "setting": {
+                    "model": model.name,
+                    "size": list(model.input_shape[1:3]),
+                    "layer": args.layer,
+                    "channels": args.channels,
+                    "steps": args.steps,
+                    "repeats": args.repeats,
+                },
+                "presets": rows,
+                "environment": common.environment(),
+            },
         )
 
 

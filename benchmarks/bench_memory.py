@@ -5,8 +5,9 @@ For each `--load_fast` mode it starts `tensorboard --logdir X` (no
 
 - `empty`: an empty logdir, the baseline;
 - `demo_logs`: the committed demo logs;
-- `load-test`: the `bench_load.py` logdir (100 runs x 5 layers x 500 steps,
-  generated into its cache if missing);
+- `load-test`: the `bench_load.py` logdir (`--load-runs` 100 runs x
+  `--load-layers` 5 layers x `--load-steps` 500 steps, generated into its
+  `--cache` if missing);
 - `512ch`, `512ch-all`: one run with one 512-channel layer, `--steps` steps of
   8 probe inputs of 14x14x512 (VGG16 block5_conv3 at 224 px; ReLU of Gaussian
   noise), written by `pictures.activations.record` -> `writer.write_record`
@@ -14,13 +15,15 @@ For each `--load_fast` mode it starts `tensorboard --logdir X` (no
 
 It waits until the NetViz listing is complete and unchanged, asks for every
 tag's `steps` once (filling the plugin's caches, as an open panel would), waits
-2 s and reads VmRSS of tensorboard and its children (the Rust data server).
+`--settle` 2 s and reads VmRSS of tensorboard and its children (the Rust data server).
 A step's memory is `(RSS(512ch) - RSS(empty)) / steps`; its disk cost is the
 event bytes / steps.
 
 Usage:
     python benchmarks/bench_memory.py [--steps 200] [--modes false,true]
-        [--out benchmarks/results/memory.json]
+        [--load-runs 100] [--load-layers 5] [--load-steps 500] [--cache DIR]
+        [--demo DIR] [--poll 3] [--settle 2] [--out benchmarks/results/memory.json]
+        [--smoke]
 """
 
 from __future__ import annotations
@@ -78,11 +81,12 @@ def settled(tb: tbserver.TensorBoard, seen: list) -> bool:
     return len(seen) > 1 and seen[-1] == seen[-2]
 
 
-def measure(logdir: str, load_fast: str, tmp: str, empty: bool) -> dict:
+def measure(logdir: str, load_fast: str, tmp: str, empty: bool, args) -> dict:
     log_path = os.path.join(tmp, f"tb-{load_fast}.log")
     with tbserver.TensorBoard(logdir, load_fast, log_path) as tb:
         seen: list = []
-        load_s = tb.wait(lambda t: settled(t, seen) and (empty or seen[-1]), 900, 3.0)
+        done = lambda t: settled(t, seen) and (empty or seen[-1])  # noqa: E731
+        load_s = tb.wait(done, 900, args.poll)
         tags = [
             (run, layer_info["tag"])
             for run, kinds in seen[-1].items()
@@ -94,7 +98,7 @@ def measure(logdir: str, load_fast: str, tmp: str, empty: bool) -> dict:
             query = urllib.parse.urlencode({"run": run, "tag": tag})
             tb.get_json(f"data/plugin/netviz/steps?{query}")
         steps_s = time.perf_counter() - start
-        time.sleep(2)
+        time.sleep(args.settle)
         mem = tb.memory()
         return {
             "load_s": load_s,
@@ -112,15 +116,32 @@ def main() -> int:
     parser.add_argument("--modes", default="false,true")
     parser.add_argument("--demo", default=os.path.join(common.ROOT, "demo_logs"))
     parser.add_argument("--cache", default=logdirs.DEFAULT_CACHE)
+    parser.add_argument("--load-runs", type=int, default=100)
+    parser.add_argument("--load-layers", type=int, default=5)
+    parser.add_argument("--load-steps", type=int, default=500)
+    parser.add_argument(
+        "--poll", type=float, default=3.0, help="seconds between listing polls"
+    )
+    parser.add_argument(
+        "--settle", type=float, default=2.0, help="seconds waited before RSS reads"
+    )
     parser.add_argument("--out", default=os.path.join(common.RESULTS, "memory.json"))
-    args = parser.parse_args()
+    # One loader in the smoke run: each logdir and mode is a tensorboard start
+    # (~8 s here); bench_backend.py and bench_load.py smoke-test both loaders.
+    smoke = {"steps": 2, "load_runs": 2, "load_layers": 1, "load_steps": 5}
+    smoke.update(modes="false", poll=0.5, settle=0.2)
+    args = common.parse_args(parser, smoke)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = tempfile.mkdtemp(prefix="netviz-bench-memory-")
     try:
         dirs = {"empty": os.path.join(tmp, "empty"), "demo_logs": args.demo}
         os.makedirs(dirs["empty"])
         dirs["load-test"], _ = logdirs.cached_load_test(
-            args.cache, 100, 5, 500, (2, 4, 4, 4)
+            args.cache,
+            args.load_runs,
+            args.load_layers,
+            args.load_steps,
+            (2, 4, 4, 4),
         )
         written = {}
         for name, cap in (("512ch", 64), ("512ch-all", 512)):
@@ -130,7 +151,7 @@ def main() -> int:
         results = {}
         for mode in args.modes.split(","):
             for name, d in dirs.items():
-                r = measure(d, mode, tmp, name == "empty")
+                r = measure(d, mode, tmp, name == "empty", args)
                 results[f"load_fast={mode} {name}"] = r
                 print(
                     f"load_fast={mode} {name}: {sizes[name] / 2**20:.1f} MiB on disk, "
@@ -171,7 +192,11 @@ def main() -> int:
         args.out,
         {
             "benchmark": "memory",
+            "smoke": args.smoke,
             "setting": {
+                "load_test": [args.load_runs, args.load_layers, args.load_steps],
+                "poll_s": args.poll,
+                "settle_s": args.settle,
                 "steps_512": args.steps,
                 "shape_512": SHAPE,
                 "samples_per_plugin": None,

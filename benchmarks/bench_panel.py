@@ -1,7 +1,8 @@
 """The panel at 100 runs: time from a filter keystroke to the updated run list
 (and cards), and from a step change to painted cards.
 
-    python benchmarks/bench_panel.py [--runs 100] [--repeats 15]
+    python benchmarks/bench_panel.py [--runs 100] [--repeats 15] [--out FILE]
+        [--smoke]
 
 Builds a logdir of `--runs` copies of one demo layer (tests/test_browser_runs.py),
 starts `tensorboard --load_fast=false`, opens the NetViz tab in Debian's
@@ -15,7 +16,6 @@ medians and ranges; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -23,7 +23,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
+import common  # noqa: E402
 from browser_util import Panel, TensorBoard, launch_chromium  # noqa: E402
 from test_browser_runs import make_many_runs  # noqa: E402
 
@@ -66,8 +68,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--json", help="also write the figures to this file")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--out", "--json", dest="out", help="also write the figures to this file"
+    )
+    # 13 runs: the first two filter patterns still match (sweep_10, sweep_2).
+    args = common.parse_args(parser, {"runs": 13, "repeats": 1})
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,8 +115,18 @@ def main() -> None:
     print(f"filter keystroke -> cards re-rendered: {summary(figures['filter_cards'])}")
     print(f"step change -> painted cards, cold   : {summary(figures['step_cold'])}")
     print(f"step change -> painted cards, warm   : {summary(figures['step_warm'])}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=1))
+    if args.out:
+        common.write_json(
+            args.out,
+            {
+                "benchmark": "panel",
+                "smoke": args.smoke,
+                "setting": {"runs": args.runs, "repeats": args.repeats},
+                "cards_shown": shown,
+                "figures_ms": figures,
+                "environment": common.environment(),
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ best of `--repeats` after a warm-up:
 - bound: (B + 1) x deconv + copy, the target of issue 12.
 
     python benchmarks/bench_sanity.py [--size 224] [--layer block3_conv1]
-        [--repeats 2] [--out benchmarks/results/sanity.json]
+        [--images 8] [--repeats 2] [--out benchmarks/results/sanity.json] [--smoke]
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ def main() -> None:
     parser.add_argument("--layer", default="block3_conv1")
     parser.add_argument("--images", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args()
+    parser.add_argument("--out", default=None, help="also write the figures here")
+    smoke = {"size": 32, "images": 1, "repeats": 1}
+    args = common.parse_args(parser, smoke)
 
     import keras
 
@@ -69,6 +70,8 @@ def main() -> None:
     blocks = len(check.blocks)
     bound = (blocks + 1) * deconv_best + copy_best
     result = {
+        "benchmark": "sanity",
+        "smoke": args.smoke,
         "model": f"VGG16 weights=None {args.size}x{args.size}",
         "layer": args.layer,
         "images": args.images,
@@ -89,8 +92,7 @@ def main() -> None:
     }
     print(json.dumps({k: v for k, v in result.items() if k != "environment"}, indent=1))
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=1)
+        common.write_json(args.out, result)
 
 
 if __name__ == "__main__":

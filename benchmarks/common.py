@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib.metadata
 import json
@@ -12,10 +13,52 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
+SMOKE_RESULTS = os.path.join(tempfile.gettempdir(), "netviz-bench-smoke")
+
+
+def parse_args(parser: argparse.ArgumentParser, smoke: dict) -> argparse.Namespace:
+    """Adds `--smoke` to `parser` and parses the command line.
+
+    `--smoke` runs the script at its smallest settings (`smoke`: argument
+    dest -> value, taking the place of the defaults; flags given on the
+    command line still win), to check that it runs (`tests/test_benchmarks_run.py`):
+    its figures are not measurements, a missed target does not set the exit
+    status, and the results record `"smoke": true`. A default `--out` in
+    `benchmarks/results/` becomes `SMOKE_RESULTS/<same name>`, so a smoke run
+    never replaces a committed result (`write_json` refuses to).
+
+    Args:
+      parser: the script's parser, every other argument added.
+      smoke: the smallest settings, e.g. `{"repeats": 1, "samples": 64}`.
+    """
+    flags = {a.dest: a.option_strings[0] for a in parser._actions if a.option_strings}
+    unknown = sorted(set(smoke) - set(flags))
+    if unknown:
+        raise ValueError(f"smoke settings for unknown arguments {unknown}")
+    shown = ", ".join(f"{flags[k]} {v}" for k, v in smoke.items())
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"the smallest settings ({shown}): checks the script runs; the "
+        "figures are not measurements and no target sets the exit status",
+    )
+    args = parser.parse_args()
+    if args.smoke:
+        parser.set_defaults(**smoke)
+        out = parser.get_default("out")
+        if isinstance(out, str) and _in_results(out):  # keep committed results
+            parser.set_defaults(out=os.path.join(SMOKE_RESULTS, os.path.basename(out)))
+        args = parser.parse_args()
+    return args
+
+
+def _in_results(path: str) -> bool:
+    return os.path.dirname(os.path.abspath(path)) == RESULTS
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -52,11 +95,17 @@ def environment() -> dict:
 
 
 def write_json(path: str, payload: dict) -> None:
+    """Writes `payload` as indented JSON; a smoke run's never into `RESULTS`."""
+    if payload.get("smoke") and _in_results(path):
+        raise ValueError(f"a smoke run must not replace the committed {path}")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(payload, f, indent=2, sort_keys=False)
         f.write("\n")
-    print(f"wrote {os.path.relpath(path, ROOT)}")
+    shown = os.path.abspath(path)
+    if shown.startswith(ROOT + os.sep):
+        shown = os.path.relpath(shown, ROOT)
+    print(f"wrote {shown}")
 
 
 def table(headers: list[str], rows: list[list]) -> str:

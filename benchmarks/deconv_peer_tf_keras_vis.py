@@ -6,8 +6,8 @@ measurement. Usage, as bench_deconv.py calls it:
 
     PEER_VENV/bin/python benchmarks/deconv_peer_tf_keras_vis.py DATA.npz OUT.npz
 
-DATA.npz holds `images` (N, 224, 224, 3), `channels` (K,), `repeats` and the
-block1_conv1..block3_conv1 weights; OUT.npz receives `images` (N, K, 224, 224, 3)
+DATA.npz holds `images` (N, S, S, 3) (S: 224 by default), `channels` (K,), `repeats` and the
+block1_conv1..block3_conv1 weights; OUT.npz receives `images` (N, K, S, S, 3)
 (raw signed gradients) and the timings as JSON.
 """
 

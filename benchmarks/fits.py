@@ -90,6 +90,38 @@ def time_hooks(callback) -> dict:
     return tally
 
 
+def group_of_kind() -> dict[str, str]:
+    from tb_netviz import metadata
+
+    return {kind: group for group, kinds in metadata.GROUPS.items() for kind in kinds}
+
+
+def time_loggers(cb) -> dict[str, float]:
+    """Wraps each logger's `log` once the callback has built them (in
+    `on_train_begin`); returns `{group: seconds}`, filled as the fit runs."""
+    tally: dict[str, float] = {}
+    begin = cb.on_train_begin
+
+    @functools.wraps(begin)
+    def on_train_begin(*args, **kwargs):
+        out = begin(*args, **kwargs)
+        for group, logger in getattr(cb, "_loggers", {}).items():
+            tally.setdefault(group, 0.0)
+
+            def log(*a, _log=logger.log, _group=group, **k):
+                start = time.perf_counter()
+                try:
+                    return _log(*a, **k)
+                finally:
+                    tally[_group] += time.perf_counter() - start
+
+            logger.log = log
+        return out
+
+    cb.on_train_begin = on_train_begin
+    return tally
+
+
 def fit(weights, x, y, epochs: int, callbacks: list) -> dict:
     """One `fit` of a fresh model; `callbacks[0]`'s hooks are timed if any."""
     import keras

@@ -106,3 +106,13 @@ def random_requests(args, weights: dict, seed: int):
         return route, path_for(route, run, layer, step, sample)
 
     return next_request
+
+
+def parse_mix(text: str) -> dict:
+    weights = dict.fromkeys(ROUTES, 0.0)
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if name not in weights:
+            raise SystemExit(f"--mix: unknown route {name!r}; use {', '.join(ROUTES)}")
+        weights[name] = float(value)
+    return weights

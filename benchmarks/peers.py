@@ -29,14 +29,24 @@ PEERS = {
 
 
 def add_flag(parser: argparse.ArgumentParser) -> None:
-    """Adds `--peer-venv` (and `--no-peer`) to a benchmark's parser."""
+    """Adds `--peer-venv` and `--no-peers` (alias `--no-peer`) to a parser.
+
+    `--no-peers` runs no peer and installs nothing (what the tests use: tests
+    never download); `versions()` records that the peers were skipped.
+    """
     parser.add_argument(
         "--peer-venv",
         default=None,
         help=f"virtual environment for the peer libraries (default ${ENV_VAR}, "
         f"else {os.path.relpath(DEFAULT_VENV, ROOT)}/); created if missing",
     )
-    parser.add_argument("--no-peer", action="store_true", help="skip the peers")
+    parser.add_argument(
+        "--no-peers",
+        "--no-peer",
+        dest="no_peer",
+        action="store_true",
+        help="skip the peers (nothing is installed; recorded in the results)",
+    )
 
 
 def venv_path(flag: str | None) -> str:
@@ -82,9 +92,10 @@ def _share_site_packages(exe: str) -> None:
         f.write("\n".join(sorted(ours)) + "\n")
 
 
-def versions(flag: str | None) -> dict:
-    """The pinned requirement of each peer, for the results JSON."""
+def versions(flag: str | None, skipped: bool = False) -> dict:
+    """The pinned requirement of each peer and whether they ran, for the JSON."""
     return {
+        "skipped": bool(skipped),
         "venv": venv_path(flag),
         "pins": {name: req for name, (req, _) in PEERS.items()},
     }

@@ -62,8 +62,9 @@ def pillow(image: np.ndarray, level: int) -> bytes:
     return out.getvalue()
 
 
+BASELINE = "tf.io.encode_png (before)"  # what the others are compared with
 ENCODERS = {
-    "tf.io.encode_png (before)": tf_io,
+    BASELINE: tf_io,
     "Pillow, compress_level=6": lambda im: pillow(im, 6),
     "Pillow, compress_level=1": lambda im: pillow(im, 1),
     "numpy+zlib level 1, filter none": lambda im: zlib_png(im, 1),
