@@ -20,7 +20,7 @@ import numpy as np
 from tb_netviz.pictures.layout import assemble, square_cols, to_uint8
 
 
-def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Nearest sampling of `(h, w, c)` to `size`, pixel centres aligned."""
     h, w = image.shape[:2]
     rows = np.minimum(((np.arange(size[0]) + 0.5) * h / size[0]).astype(int), h - 1)
@@ -28,7 +28,7 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return image[rows][:, cols]
 
 
-def _crop(image: np.ndarray, window: np.ndarray) -> np.ndarray:
+def crop(image: np.ndarray, window: np.ndarray) -> np.ndarray:
     """The window `(y0, x0, y1, x1)` of a uint8 `(H, W, c)` image, black outside."""
     y0, x0, y1, x1 = (int(v) for v in window)
     h, w = image.shape[:2]
@@ -96,12 +96,12 @@ def record(
     pictures = {i: to_uint8(inputs[i], input_range) for i in distinct}
     height, width = next(iter(pictures.values())).shape[:2]
     span = windows[..., 2:] - windows[..., :2]
-    crop = tuple(int(min(max(span[..., a].max(), 1), max_crop_size)) for a in (0, 1))
+    size = tuple(int(min(max(span[..., a].max(), 1), max_crop_size)) for a in (0, 1))
     tiles = np.stack(
         [
             np.stack(
                 [
-                    _resize(_crop(pictures[int(i)], windows[ch, j]), crop)
+                    resize(crop(pictures[int(i)], windows[ch, j]), size)
                     for j, i in enumerate(indices[ch])
                 ]
             )
