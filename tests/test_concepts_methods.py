@@ -281,3 +281,9 @@ def test_too_few_examples_and_bad_arguments():
     with pytest.raises(ValueError, match=r"importance=False"):
         ConceptExtractor(emb, "c")
     ConceptExtractor(emb, "c", importance=False)
+
+
+def test_the_first_bank_is_all_new():
+    found = match(np.zeros((0, 4)), np.eye(3, 4))
+    assert found.ids.tolist() == [0, 1, 2] and found.new.all()
+    assert found.gone.tolist() == [] and found.next_id == 3

@@ -158,7 +158,8 @@ def match(
         keep = sim[rows, cols] >= threshold
         partners[cols[keep]] = rows[keep]
     is_new = partners < 0
-    ids = np.where(is_new, 0, ids_before[np.maximum(partners, 0)])
+    ids = np.zeros(k, np.int64)
+    ids[~is_new] = ids_before[partners[~is_new]]
     ids[is_new] = next_id + np.arange(int(is_new.sum()))
     gone = np.setdiff1d(np.arange(len(previous)), partners[~is_new])
     return Matching(
