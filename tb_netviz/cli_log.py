@@ -144,6 +144,7 @@ def specs(args, model: keras.Model, input_range, source: str) -> list[loggers.Sp
     `--exemplars` (read onto the probe's `input_range`, and described; see
     `describe_probe` for `source`)."""
     given: dict[str, loggers.Spec | None] = {}
+    held_out = None  # the --exemplars data, read once
     for group, spec in loggers.SPECS.items():
         flag = getattr(args, group, None)
         if group in metadata.LIGHT:
@@ -153,6 +154,14 @@ def specs(args, model: keras.Model, input_range, source: str) -> list[loggers.Sp
             images = not (len(flag) == 1 and flag[0].endswith(".npy"))
             print(describe_probe(examples, input_range, images, source, group))
             given[group] = spec(examples)
+            held_out = examples
+        elif group == "concepts" and flag:
+            if held_out is None:
+                raise ValueError(
+                    "--concepts factorizes a layer's activations over held-out "
+                    "examples: give them with --exemplars FILES_OR_DIR"
+                )
+            given[group] = spec(held_out)
         else:
             given[group] = spec() if flag else None
     return loggers.choose(given, "tb-netviz log")

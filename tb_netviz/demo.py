@@ -7,7 +7,8 @@ reconstructions of the probe inputs and every channel's health (units: the
 top 9 of 1000 held-out examples (exemplars); once per run the model map and
 the probe, and at the end a sanity check of the deconvolutions. Every epoch
 also the attribution maps of the probe for its labels (Grad-CAM, Saliency,
-Integrated Gradients), with their faithfulness and randomization check.
+Integrated Gradients), with their faithfulness and randomization check, and
+every second epoch conv2's concepts over the held-out examples.
 
 Run `python -m tb_netviz.demo --logdir demo_logs`, then
 `tensorboard --logdir demo_logs` and open the NetViz tab. `run_all` is also the
@@ -29,6 +30,7 @@ from tb_netviz.loggers import (
     Accentuation,
     Ascent,
     Attribution,
+    Concepts,
     Deconv,
     Exemplars,
     Sanity,
@@ -112,7 +114,7 @@ def run_all(
     """
     x, y = make_data(samples, seed)
     probe = make_data(8, seed + 1)  # (x, labels): the labels are the targets
-    held_out = make_data(examples, seed + 2)[0] if examples else None
+    held_out, held_labels = make_data(examples, seed + 2) if examples else (None, None)
     run_dirs = []
     shown = ["conv1", "conv2"]  # the pictures in input space
     for rate in learning_rates:
@@ -142,6 +144,15 @@ def run_all(
                 if held_out is None
                 else Exemplars(held_out, freq=2, top_k=9, layers=["conv2"]),
                 attribution=Attribution(freq=1, class_names=CLASSES),
+                concepts=None
+                if held_out is None
+                else Concepts(
+                    held_out,
+                    freq=2,
+                    layers=["conv2"],
+                    labels=held_labels,
+                    class_names=CLASSES,
+                ),
             ),
         ]
         model.fit(x, y, batch_size=32, epochs=epochs, callbacks=callbacks, verbose=0)

@@ -61,6 +61,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     # Where the model looks for a class: per probe input, the maps of the
     # chosen methods for each target and their faithfulness (one record).
     "attribution": ("attribution",),
+    # A layer's concepts: non-negative factors of its activations over
+    # held-out examples (CRAFT), their crops, heatmaps and importance.
+    "concepts": ("concepts",),
 }
 # The groups that are always logged: cheap (one forward pass of the probe at
 # most). Every other group is heavy: budgeted in a fit, a flag of
@@ -73,6 +76,7 @@ DESCRIPTIONS = {
     "exemplars": "each channel's top real examples over held-out data",
     "sanity": "the weight-randomization sanity check of the reconstructions",
     "attribution": "attribution maps of the probe's classes and their faithfulness",
+    "concepts": "a layer's concepts over held-out examples (needs --exemplars data)",
 }
 KINDS = tuple(kind for kinds in GROUPS.values() for kind in kinds)
 SERIES = ("info", "images")

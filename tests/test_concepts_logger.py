@@ -2,9 +2,6 @@
 model trained here, read back through the plugin (exact tags, ids kept
 across steps, JSON keys and shapes, PNG layouts, scalars), configuration
 errors at construction, failures that let training go on.
-
-The kind is not in `metadata.GROUPS` yet (its panel view does not exist), so
-these tests register it for their duration (`registered`).
 """
 
 from __future__ import annotations
@@ -42,15 +39,7 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def registered():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(metadata.GROUPS, "concepts", ("concepts",))
-        mp.setattr(metadata, "KINDS", (*metadata.KINDS, "concepts"))
-        yield
-
-
-@pytest.fixture(scope="module")
-def logged(registered, tmp_path_factory):
+def logged(tmp_path_factory):
     """Two steps logged by a custom loop: `(log_dir, logger)`."""
     tmp = tmp_path_factory.mktemp("concepts")
     x, y, _ = parts_data(600, 0)
@@ -177,13 +166,13 @@ def test_the_scalars_are_each_concepts_importance_and_share(logged):
         assert [e.step for e in acc.Tensors(tag)] == [0, 1]
 
 
-def test_an_unknown_layer_lists_the_layers(registered):
+def test_an_unknown_layer_lists_the_layers():
     x = np.random.default_rng(0).random((16, 16, 16, 3)).astype(np.float32)
     with pytest.raises(ValueError, match=r"no layer 'conv9'.*conv1.*conv2"):
         ConceptsLogger(small_cnn(), x[:2], x, ["conv9"])
 
 
-def test_a_negative_layer_is_refused_at_construction(registered):
+def test_a_negative_layer_is_refused_at_construction():
     x = np.random.default_rng(0).random((16, 16, 16, 3)).astype(np.float32)
     with pytest.raises(
         ValueError,
@@ -194,7 +183,7 @@ def test_a_negative_layer_is_refused_at_construction(registered):
 
 
 def test_the_spec_builds_from_its_data_and_a_failure_is_a_warning(
-    registered, tmp_path, monkeypatch
+    tmp_path, monkeypatch
 ):
     x = np.random.default_rng(0).random((16, 16, 16, 3)).astype(np.float32)
     with pytest.raises(TypeError, match="Concepts has no setting kk"):
@@ -221,3 +210,47 @@ def test_the_spec_builds_from_its_data_and_a_failure_is_a_warning(
 def test_non_finite_numbers_are_null():
     assert pictures.finite([1.0, np.nan, np.inf]) == [1.0, None, None]
     assert pictures.finite([[0.5, -np.inf]]) == [[0.5, None]]
+
+
+def test_a_fit_logs_concepts_with_ids_kept_over_epochs(tmp_path):
+    from models import compiled, data
+
+    from tb_netviz import NetVizCallback
+
+    x, y = data(64)
+    cb = NetVizCallback(
+        str(tmp_path),
+        probe=x[:3],
+        layers=["conv2"],
+        overhead_budget=None,
+        ascent=None,
+        deconv=None,
+        sanity=None,
+        concepts=Concepts(x, freq=1, k=3),
+    )
+    compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
+    assert cb.failures == []
+    assert read_records(f"{tmp_path}/netviz")["concepts/conv2"] == [0, 1]
+    first, second = (s["info"] for s in steps_of(tmp_path, "concepts/conv2"))
+    assert sorted(first["ids"]) == [0, 1, 2] and sorted(first["new"]) == [0, 1, 2]
+    kept = set(first["ids"]) & set(second["ids"])
+    assert kept == set(first["ids"]) - set(second["gone"])
+
+
+def test_the_cli_factorizes_the_exemplars_data(tmp_path, capsys):
+    from models import data
+
+    from tb_netviz import cli
+
+    path = tmp_path / "model.keras"
+    small_cnn().save(path)
+    np.save(tmp_path / "probe.npy", data(3)[0])
+    np.save(tmp_path / "val.npy", data(40, seed=1)[0])
+    base = ["log", str(path), "--probe", str(tmp_path / "probe.npy")]
+    assert cli.main([*base, "--logdir", str(tmp_path / "a"), "--concepts"]) == 1
+    assert "give them with --exemplars" in capsys.readouterr().err
+    assert cli.main([
+        *base, "--logdir", str(tmp_path / "b"), "--layers", "conv2",
+        "--exemplars", str(tmp_path / "val.npy"), "--concepts",
+    ]) == 0  # fmt: skip
+    assert read_records(tmp_path / "b" / "netviz")["concepts/conv2"] == [0]

@@ -20,6 +20,7 @@ from tb_netviz.loggers.ascent import Ascent, AscentLogger
 from tb_netviz.loggers.assemble import SPECS, build, choose, order
 from tb_netviz.loggers.attribution import Attribution, AttributionLogger
 from tb_netviz.loggers.base import Failure, Logger
+from tb_netviz.loggers.concepts import Concepts, ConceptsLogger
 from tb_netviz.loggers.deconv import Deconv, DeconvLogger
 from tb_netviz.loggers.exemplars import Exemplars, ExemplarsLogger
 from tb_netviz.loggers.model import Model, ModelLogger
@@ -38,6 +39,8 @@ __all__ = [
     "AscentLogger",
     "Attribution",
     "AttributionLogger",
+    "Concepts",
+    "ConceptsLogger",
     "Context",
     "Deconv",
     "DeconvLogger",
