@@ -56,6 +56,12 @@ SCENES = {
     # The ascent view of a layer with flagged pictures: each dimmed, its reason.
     "flags": ("p.netviz.view=ascent&p.netviz.layer=conv1", None, ".nv-flagged"),
     "attribution": ("p.netviz.view=attribution", None, ".nv-attr-map"),
+    "concepts": ("p.netviz.view=concepts&p.netviz.layer=conv2", None, None),
+    "concept": (
+        "p.netviz.view=concepts&p.netviz.layer=conv2&p.netviz.concept=0",
+        None,
+        None,
+    ),
 }
 
 

@@ -18,13 +18,14 @@ import { applyParams, resetToParams, sameParams, urlParams } from "./shared/urls
 import { renderActivations } from "./views/view_activations.js";
 import { renderAscent } from "./views/view_ascent.js";
 import { renderAttribution } from "./views/view_attribution.js";
+import { renderConcepts } from "./views/view_concepts.js";
 import { renderDeconv } from "./views/view_deconv.js";
 import { renderUnits } from "./views/view_units.js";
 import { loadModelMap } from "./shared/tree.js";
 import { renderModel } from "./views/view_model.js";
 
 const POLL_MS = 10000; // cheap: the backend answers the listing from its cache
-const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv, units: renderUnits, attribution: renderAttribution, model: renderModel };
+const RENDERERS = { activations: renderActivations, ascent: renderAscent, deconv: renderDeconv, units: renderUnits, attribution: renderAttribution, concepts: renderConcepts, model: renderModel };
 const MIN_CARD = 330; // px: narrower cards wrap to the next row
 const GAP = 16;
 

@@ -2,6 +2,7 @@
 // chosen runs, the union of their steps, and each run's step at a chosen step.
 
 import { attributionDefaults } from "./attribution_state.js";
+import { conceptsDefaults } from "./concepts_state.js";
 import { sortRuns } from "./runs.js";
 
 /** Runs chosen by default: all of them, up to this many. */
@@ -14,6 +15,7 @@ export const VIEWS = {
   deconv: { label: "Deconvnet / guided backprop", kinds: ["deconvnet", "guided_backprop", "gradient", "accentuation"] },
   units: { label: "Units", kinds: ["units"] },
   attribution: { label: "Attribution", kinds: ["attribution"] },
+  concepts: { label: "Concepts", kinds: ["concepts"] },
   model: { label: "Model", kinds: ["model"] },
 };
 
@@ -61,6 +63,7 @@ export function createState() {
     unitSource: "auto", // Units view: "auto", "examples" or "probe"
     sanityOpen: null, // deconvolution view: {run, method} whose randomization curve is open
     ...attributionDefaults(), // Attribution view: attrMethods, attrOpacity, attrCmap, attrScale
+    ...conceptsDefaults(), // Concepts view: conceptId, conceptOpacity, conceptCmap
   };
 }
 

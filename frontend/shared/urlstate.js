@@ -3,6 +3,7 @@
 // every value, so a hand-edited or stale link can never break the panel.
 
 import { applyAttributionParams, attributionParams } from "./attribution_state.js";
+import { applyConceptsParams, conceptsParams } from "./concepts_state.js";
 import { COLORMAPS } from "./colormaps.js";
 import { NORMALIZATIONS } from "./grid.js";
 import { VIEWS, createState, defaultRuns } from "./state.js";
@@ -37,6 +38,7 @@ export function toParams(state, defaultRuns) {
   if (state.unitStat && state.unitStat !== "max") p.ustat = state.unitStat;
   if (state.unitSource && state.unitSource !== "auto") p.usource = state.unitSource;
   Object.assign(p, attributionParams(state));
+  Object.assign(p, conceptsParams(state));
   return p;
 }
 
@@ -60,6 +62,7 @@ export function applyParams(state, params) {
   if (["max", "mean", "frac_positive"].includes(params.ustat)) state.unitStat = params.ustat;
   if (["auto", "examples", "probe"].includes(params.usource)) state.unitSource = params.usource;
   applyAttributionParams(state, params);
+  applyConceptsParams(state, params);
   let runs = null;
   if (typeof params.runs === "string") {
     try {
