@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from tb_netviz.methods.common import class_scores
 from tb_netviz.methods.common import default_layers as default_layers_lib
+from tb_netviz.methods.common.layers import check_input_range
 
 MAX_PROBES = 64
 
@@ -166,19 +167,6 @@ def choose_input_range(probe, given, said: str | None) -> tuple[float, float]:
     if said is not None:
         print(f"{said}, using {inferred} inferred from the probe")
     return inferred
-
-
-def check_input_range(input_range) -> tuple[float, float]:
-    """Returns `(lo, hi)` as floats, or raises unless finite with lo < hi."""
-    try:
-        lo, hi = (float(v) for v in input_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"input_range must be (lo, hi), got {input_range!r}") from None
-    if not (np.isfinite([lo, hi]).all() and lo < hi):
-        raise ValueError(
-            f"input_range must be finite with lo < hi, got {input_range!r}"
-        )
-    return lo, hi
 
 
 def check_budget(name: str, value: float | None, allow_none: bool) -> float | None:

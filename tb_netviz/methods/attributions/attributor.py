@@ -21,6 +21,7 @@ from tb_netviz.methods.attributions import cams, gradients, perturbation
 from tb_netviz.methods.attributions import options as options_lib
 from tb_netviz.methods.attributions import targets as targets_lib
 from tb_netviz.methods.attributions.forward import Forward
+from tb_netviz.methods.common import layers as layers_lib
 from tb_netviz.methods.common.traced import traced
 
 _FUNCTIONS = {
@@ -92,7 +93,9 @@ class Attributor:
         """
         self.methods = options_lib.check_methods(methods)
         self._options = options_lib.check_options(options)
-        self.input_range = None if input_range is None else _check_range(input_range)
+        self.input_range = (
+            None if input_range is None else layers_lib.check_input_range(input_range)
+        )
         output = targets_lib.check_model(model)
         cam = any(m in options_lib.CAMS for m in self.methods)
         self.layer = cams.check_layer(model, layer) if cam else None
@@ -213,18 +216,6 @@ class Attributor:
         return {
             m: fn.experimental_get_tracing_count() for m, fn in self._functions.items()
         }
-
-
-def _check_range(input_range) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in input_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"input_range must be (lo, hi), got {input_range!r}") from None
-    if not (np.isfinite([lo, hi]).all() and lo < hi):
-        raise ValueError(
-            f"input_range must be finite with lo < hi, got {input_range!r}"
-        )
-    return lo, hi
 
 
 def _range_of(x: tf.Tensor) -> tuple[float, float]:

@@ -16,6 +16,7 @@ import difflib
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 
 from tb_netviz.methods.common import graph
 
@@ -243,3 +244,16 @@ def activation_name(layer: keras.layers.Layer) -> str:
         return "softmax"
     fn = getattr(layer, "activation", None)
     return getattr(fn, "__name__", "linear") if fn is not None else "linear"
+
+
+def check_input_range(input_range) -> tuple[float, float]:
+    """Returns `(lo, hi)` as floats, or raises unless finite with lo < hi."""
+    try:
+        lo, hi = (float(v) for v in input_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"input_range must be (lo, hi), got {input_range!r}") from None
+    if not (np.isfinite([lo, hi]).all() and lo < hi):
+        raise ValueError(
+            f"input_range must be finite with lo < hi, got {input_range!r}"
+        )
+    return lo, hi
