@@ -109,3 +109,15 @@ export function rangeOfTiles(tiles) {
   }
   return lo <= hi ? [lo, hi] : null;
 }
+
+/** Tile k's RGBA pixels, `Uint8ClampedArray` of `w * h * 4` (see `tileRect`). */
+export function tilePixels(img, layout, k) {
+  const r = tileRect(k, layout);
+  const pixels = pixelsOf(img);
+  const out = new Uint8ClampedArray(r.w * r.h * 4);
+  for (let y = 0; y < r.h; y++) {
+    const from = ((r.y + y) * pixels.width + r.x) * 4;
+    out.set(pixels.data.subarray(from, from + r.w * 4), y * r.w * 4);
+  }
+  return out;
+}

@@ -8,7 +8,7 @@
 // (q − 128)/127·s, with `scales[method][n][t]` = [lo, hi] resp. [−s, s].
 
 import { lut } from "../shared/colormaps.js";
-import { pixelsOf, tileRect } from "../shared/decode.js";
+import { pixelsOf, tilePixels, tileRect } from "../shared/decode.js";
 
 /** The diverging colormap of signed maps (0 is its neutral middle). */
 export const SIGNED_CMAP = "coolwarm";
@@ -78,14 +78,7 @@ export function decodeMap(img, info, n, method, t) {
 
 /** The input tile's RGBA pixels (tile 0 of a row). */
 export function inputPixels(img, info) {
-  const r = tileRect(0, info.layout);
-  const pixels = pixelsOf(img);
-  const out = new Uint8ClampedArray(r.w * r.h * 4);
-  for (let y = 0; y < r.h; y++) {
-    const from = ((r.y + y) * pixels.width + r.x) * 4;
-    out.set(pixels.data.subarray(from, from + r.w * 4), y * r.w * 4);
-  }
-  return out;
+  return tilePixels(img, info.layout, 0);
 }
 
 /** The colormap position (0..1) of a value on a range. */

@@ -5,7 +5,7 @@
 
 import { imageUrl, loadImage } from "../shared/api.js";
 import { lut } from "../shared/colormaps.js";
-import { cropTile, pixelsOf, tileRect } from "../shared/decode.js";
+import { cropTile, tilePixels } from "../shared/decode.js";
 
 /** Loads one of a step's images by role ("crops" or "heatmaps"); null when absent. */
 export async function conceptImage(col, entry, role) {
@@ -31,17 +31,6 @@ export function conceptCrops(img, info, row, max = Infinity) {
 export function probeCount(info) {
   const h = info && info.heatmaps;
   return h && h.layout ? h.layout.rows : 0;
-}
-
-function tilePixels(img, layout, k) {
-  const r = tileRect(k, layout);
-  const pixels = pixelsOf(img);
-  const out = new Uint8ClampedArray(r.w * r.h * 4);
-  for (let y = 0; y < r.h; y++) {
-    const from = ((r.y + y) * pixels.width + r.x) * 4;
-    out.set(pixels.data.subarray(from, from + r.w * 4), y * r.w * 4);
-  }
-  return out;
 }
 
 /**
