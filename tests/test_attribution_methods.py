@@ -420,3 +420,30 @@ def test_a_logits_output_is_explained_with_its_softmax_probability():
     np.testing.assert_allclose(
         result.probabilities, np.take_along_axis(expected, result.targets, 1), 1e-5
     )
+
+
+@pytest.mark.parametrize("count,chunk", [(33, 4), (32, 4), (7, 7), (9, 8), (5, 2)])
+def test_chunked_sum_computes_each_copy_once(count, chunk):
+    from tb_netviz.methods.attributions import batches
+
+    sizes = []
+
+    def body(idx):
+        sizes.append(idx.shape[0])  # at trace time: the rows of each traced pass
+        return tf.reduce_sum(tf.one_hot(idx, count), 0)
+
+    seen = tf.function(
+        lambda: batches.chunked_sum(body, count, chunk, tf.zeros([count]))
+    )()
+    np.testing.assert_array_equal(seen.numpy(), np.ones(count))  # each copy once
+    full, rest = divmod(count, chunk)
+    assert sizes == [chunk] + ([rest] if rest else [])  # no padded pass
+
+
+def test_rows_per_pass_scale_with_the_input():
+    from tb_netviz.methods.attributions.options import rows_per_pass
+
+    assert rows_per_pass(None, (32, 32, 3)) == 2**20 // 3072 == 341
+    assert rows_per_pass(None, (224, 224, 3)) == 32  # the floor of 32 rows
+    assert rows_per_pass(None, (None, None, 3)) == 32
+    assert rows_per_pass(7, (32, 32, 3)) == 7

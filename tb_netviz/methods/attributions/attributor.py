@@ -93,6 +93,9 @@ class Attributor:
         """
         self.methods = options_lib.check_methods(methods)
         self._options = options_lib.check_options(options)
+        self._options["batch_size"] = options_lib.rows_per_pass(
+            self._options["batch_size"], tuple(model.inputs[0].shape[1:])
+        )
         self.input_range = (
             None if input_range is None else layers_lib.check_input_range(input_range)
         )

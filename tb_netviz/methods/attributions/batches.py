@@ -52,36 +52,36 @@ def per_pass(batch_size: int, rows: int, count: int) -> int:
 def chunked_sum(body: Callable, count: int, chunk: int, init):
     """Sums `body` over copies `0..count-1`, `chunk` copies per pass.
 
+    `count // chunk` full passes run in one `tf.while_loop`; the `count % chunk`
+    copies left run as one smaller pass, so no copy is computed twice (a padded
+    last pass cost IG at 33 path points and 4 per pass 36 points' work).
+
     Args:
-      body: `(idx, valid) -> structure of tensors`; `idx` int32 `(chunk,)`
-        copy indices (clamped to `count - 1` in the last pass) and `valid`
-        float32 `(chunk,)`, 0 for the repeats, which `body` must weight by.
+      body: `idx -> structure of tensors`; `idx` int32 `(c,)`, the copy indices
+        of one pass, `c` static: `chunk`, or the remainder in the last pass.
       count: the number of copies.
-      chunk: copies per pass (Python int).
+      chunk: copies per pass (Python int, <= count).
       init: zeros with the structure and shapes `body` returns.
 
     Returns:
       The sum over passes, structured as `init`.
     """
+    full, rest = divmod(count, chunk)
 
-    def indices(start):
-        idx = start + tf.range(chunk)
-        return tf.minimum(idx, count - 1), tf.cast(idx < count, tf.float32)
+    def indices(start, size):
+        return start + tf.range(size)
 
-    passes = -(-count // chunk)
-    if passes == 1:
-        return body(*indices(tf.constant(0)))
+    if full == 1:
+        acc = body(indices(tf.constant(0), chunk))
+    else:
 
-    def step(i, acc):
-        out = body(*indices(i * chunk))
-        return i + 1, tf.nest.map_structure(tf.add, acc, out)
+        def step(i, acc):
+            out = body(indices(i * chunk, chunk))
+            return i + 1, tf.nest.map_structure(tf.add, acc, out)
 
-    _, acc = tf.while_loop(
-        lambda i, _: i < passes, step, (tf.constant(0), init), parallel_iterations=1
-    )
+        _, acc = tf.while_loop(
+            lambda i, _: i < full, step, (tf.constant(0), init), parallel_iterations=1
+        )
+    if rest:
+        acc = tf.nest.map_structure(tf.add, acc, body(indices(full * chunk, rest)))
     return acc
-
-
-def weight(values: tf.Tensor, valid: tf.Tensor) -> tf.Tensor:
-    """`values` (chunk, ...) times `valid` (chunk,) along the first axis."""
-    return values * tf.reshape(valid, [-1] + [1] * (values.shape.rank - 1))

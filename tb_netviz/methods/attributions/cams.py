@@ -130,13 +130,14 @@ def scorecam(forward: Forward, x, targets, aux, *, top_channels, batch_size) -> 
     masks = tf.where(span > 0, (up - lo) / tf.where(span > 0, span, 1.0), 0.0)
     chunk = batches.per_pass(batch_size, n, k)
 
-    def body(idx, valid):
-        m = tf.gather(masks, idx, axis=1)  # (N, chunk, H, W)
+    def body(idx):
+        c = idx.shape[0]
+        m = tf.gather(masks, idx, axis=1)  # (N, c, H, W)
         masked = x[:, None] * tf.cast(m[..., None], x.dtype)
-        probe = forward(tf.reshape(masked, [n * chunk, *x.shape[1:]]))
-        scores = tf.reshape(probe.scores, [n, chunk, -1])
-        s = tf.gather(scores, targets, axis=2, batch_dims=1)  # (N, chunk, T)
-        place = tf.one_hot(idx, k) * valid[:, None]  # (chunk, K)
+        probe = forward(tf.reshape(masked, [n * c, *x.shape[1:]]))
+        scores = tf.reshape(probe.scores, [n, c, -1])
+        s = tf.gather(scores, targets, axis=2, batch_dims=1)  # (N, c, T)
+        place = tf.one_hot(idx, k)  # (c, K)
         return tf.einsum("nct,ck->ntk", s, place)
 
     s = batches.chunked_sum(body, k, chunk, tf.zeros([n, targets.shape[1], k]))

@@ -68,15 +68,16 @@ def _noisy_moments(forward, x, targets, aux, samples, noise, batch_size):
     sigma = noise * (aux["hi"] - aux["lo"])
     chunk = batches.per_pass(batch_size, n_rows, samples)
 
-    def body(idx, valid):
+    def body(idx):
+        c = idx.shape[0]
         # The seed of a pass is (seed, its first sample): reproducible.
         seed = tf.stack([aux["seed"], tf.cast(idx[0], tf.int64)])
-        e = tf.random.stateless_normal([chunk, *x.shape], seed, dtype=x.dtype)
+        e = tf.random.stateless_normal([c, *x.shape], seed, dtype=x.dtype)
         e = tf.repeat(e * tf.cast(sigma, x.dtype), t, axis=1)  # same noise per target
-        noisy = tf.reshape(rows[None] + e, [chunk * n_rows, *rows.shape[1:]])
-        g, _, _ = _grads(forward, noisy, tf.tile(t_rows, [chunk]))
-        g = batches.weight(tf.reshape(g, [chunk, *rows.shape]), valid)
-        return tf.reduce_sum(g, 0), tf.reduce_sum(g * g, 0)  # valid is 0 or 1
+        noisy = tf.reshape(rows[None] + e, [c * n_rows, *rows.shape[1:]])
+        g, _, _ = _grads(forward, noisy, tf.tile(t_rows, [c]))
+        g = tf.reshape(g, [c, *rows.shape])
+        return tf.reduce_sum(g, 0), tf.reduce_sum(g * g, 0)
 
     zeros = tf.zeros(rows.shape, tf.float32)
     s1, s2 = batches.chunked_sum(body, samples, chunk, (zeros, zeros))
@@ -109,16 +110,17 @@ def integrated_gradients(forward, x, targets, aux, *, steps, batch_size) -> dict
     trapezoid = tf.concat([[0.5], tf.ones([steps - 1]), [0.5]], 0) / steps
     chunk = batches.per_pass(batch_size, n_rows, steps + 1)
 
-    def body(idx, valid):
+    def body(idx):
+        c = idx.shape[0]
         a = tf.cast(tf.reshape(tf.gather(alphas, idx), [-1, 1, 1, 1, 1]), x.dtype)
         path = tf.reshape(base[None] + a * (rows - base)[None], [-1, *rows.shape[1:]])
-        g, s, p = _grads(forward, path, tf.tile(t_rows, [chunk]))
-        w = tf.gather(trapezoid, idx) * valid
-        total = tf.einsum("k,krhwc->rhwc", w, tf.reshape(g, [chunk, *rows.shape]))
-        s, p = tf.reshape(s, [chunk, n_rows]), tf.reshape(p, [chunk, n_rows])
-        at_0 = tf.cast(idx == 0, tf.float32) * valid
-        at_1 = tf.cast(idx == steps, tf.float32) * valid
-        ends = tf.stack([at_0, at_1])  # (2, chunk): where the path starts, ends
+        g, s, p = _grads(forward, path, tf.tile(t_rows, [c]))
+        w = tf.gather(trapezoid, idx)
+        total = tf.einsum("k,krhwc->rhwc", w, tf.reshape(g, [c, *rows.shape]))
+        s, p = tf.reshape(s, [c, n_rows]), tf.reshape(p, [c, n_rows])
+        at_0 = tf.cast(idx == 0, tf.float32)
+        at_1 = tf.cast(idx == steps, tf.float32)
+        ends = tf.stack([at_0, at_1])  # (2, c): where the path starts, ends
         s_0, s_1 = tf.unstack(ends @ s)
         p_1 = tf.unstack(ends @ p)[1]
         return total, s_0, s_1, p_1

@@ -15,12 +15,16 @@ Defaults (see each method's module for the definitions):
   `fill="grey"` (the middle of the input range), or a number.
 - rise: `masks=1000`, `cells=7` (the paper's 7x7 grid for ImageNet),
   `keep=0.5`.
-- every multi-pass method: `batch_size=32` rows a pass, `seed=0`.
+- every multi-pass method: `batch_size=None`: rows a pass sized from the
+  input (`rows_per_pass`: as many rows as hold `PASS_VALUES` input values,
+  at least 32; 341 rows of 32x32x3, 32 of 224x224x3), or a number; `seed=0`.
 """
 
 from __future__ import annotations
 
 import numbers
+
+import numpy as np
 
 METHODS = (
     "gradcam",
@@ -54,9 +58,11 @@ DEFAULTS = {
     "masks": 1000,
     "cells": 7,
     "keep": 0.5,
-    "batch_size": 32,
+    "batch_size": None,
     "seed": 0,
 }
+PASS_VALUES = 2**20  # input values in one pass of a multi-pass method
+MIN_ROWS = 32
 # The options each method reads (the static ones are passed to its function).
 USES = {
     "gradcam": (),
@@ -71,8 +77,20 @@ USES = {
     "occlusion": ("patch", "stride", "fill", "batch_size"),
     "rise": ("masks", "cells", "keep", "batch_size", "seed"),
 }
-_POSITIVE_INTS = ("samples", "steps", "masks", "cells", "batch_size")
-_OPTIONAL_INTS = ("top_channels", "patch", "stride")
+_POSITIVE_INTS = ("samples", "steps", "masks", "cells")
+_OPTIONAL_INTS = ("top_channels", "patch", "stride", "batch_size")
+
+
+def rows_per_pass(batch_size: int | None, input_shape) -> int:
+    """The rows of one pass: `batch_size`, or (None) as many rows of
+    `input_shape` `(H, W, C)` as hold `PASS_VALUES` values, at least `MIN_ROWS`
+    (`MIN_ROWS` when a size is unknown). A small model's copies then run in
+    one pass, as its floor does; a large image's stay within memory."""
+    if batch_size is not None:
+        return batch_size
+    if any(d is None for d in input_shape):
+        return MIN_ROWS
+    return max(MIN_ROWS, PASS_VALUES // max(1, int(np.prod(input_shape))))
 
 
 def check_methods(methods) -> tuple[str, ...]:

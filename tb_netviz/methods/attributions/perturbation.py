@@ -63,17 +63,18 @@ def occlusion(forward: Forward, x, targets, aux, *, patch, stride, batch_size) -
     p_x = batches.pick_all(clean.probabilities[None], targets)[0]  # (N, T)
     chunk = batches.per_pass(batch_size, n, count)
 
-    def body(idx, valid):
+    def body(idx):
+        c = idx.shape[0]
         top, left = tf.gather(boxes, idx)[:, 0], tf.gather(boxes, idx)[:, 1]
         in_rows = (rows[None] >= top[:, None]) & (rows[None] < top[:, None] + patch)
         in_cols = (cols[None] >= left[:, None]) & (cols[None] < left[:, None] + patch)
         box = tf.cast(in_rows[:, :, None] & in_cols[:, None, :], tf.float32)  # (c,H,W)
         b = tf.cast(box[:, None, :, :, None], x.dtype)
         filled = x[None] * (1 - b) + tf.cast(aux["fill"], x.dtype) * b
-        out = forward(tf.reshape(filled, [chunk * n, *x.shape[1:]]))
-        p = batches.pick_all(tf.reshape(out.probabilities, [chunk, n, -1]), targets)
-        drop = batches.weight(p_x[None] - p, valid)  # (c, N, T)
-        return tf.einsum("cnt,chw->nthw", drop, box), tf.einsum("c,chw->hw", valid, box)
+        out = forward(tf.reshape(filled, [c * n, *x.shape[1:]]))
+        p = batches.pick_all(tf.reshape(out.probabilities, [c, n, -1]), targets)
+        drop = p_x[None] - p  # (c, N, T)
+        return tf.einsum("cnt,chw->nthw", drop, box), tf.reduce_sum(box, 0)
 
     init = (tf.zeros([n, targets.shape[1], h, w]), tf.zeros([h, w]))
     total, covered = batches.chunked_sum(body, count, chunk, init)
@@ -109,12 +110,13 @@ def rise(forward: Forward, x, targets, aux, *, masks, cells, keep, batch_size) -
     grids, shifts = rise_grids(aux["seed"], masks, cells, keep, cell_size)
     chunk = batches.per_pass(batch_size, n, masks)
 
-    def body(idx, valid):
+    def body(idx):
+        c = idx.shape[0]
         m = rise_masks(tf.gather(grids, idx), tf.gather(shifts, idx), h, w)
         masked = x[None] * tf.cast(m[:, None, :, :, None], x.dtype)
-        out = forward(tf.reshape(masked, [chunk * n, *x.shape[1:]]))
-        p = batches.pick_all(tf.reshape(out.probabilities, [chunk, n, -1]), targets)
-        return tf.einsum("cnt,chw->nthw", batches.weight(p, valid), m)
+        out = forward(tf.reshape(masked, [c * n, *x.shape[1:]]))
+        p = batches.pick_all(tf.reshape(out.probabilities, [c, n, -1]), targets)
+        return tf.einsum("cnt,chw->nthw", p, m)
 
     total = batches.chunked_sum(
         body, masks, chunk, tf.zeros([n, targets.shape[1], h, w])

@@ -68,7 +68,8 @@ def curves(forward: Forward, x, base, rank, targets, *, steps, batch_size, which
     trapezoid = tf.concat([[0.5], tf.ones([steps - 1]), [0.5]], 0) / steps
     chunk = batches.per_pass(batch_size, n_rows * len(which), steps + 1)
 
-    def body(idx, valid):
+    def body(idx):
+        c = idx.shape[0]
         moved = (rank[None] < tf.gather(cuts, idx)[:, None, None, None])[..., None]
         images = [
             tf.where(moved, base_rows[None], rows[None])
@@ -77,9 +78,9 @@ def curves(forward: Forward, x, base, rank, targets, *, steps, batch_size, which
             for metric in which
         ]
         out = forward(tf.reshape(tf.stack(images), [-1, *rows.shape[1:]]))
-        p = batches.pick(out.probabilities, tf.tile(t_rows, [len(which) * chunk]))
-        p = tf.reshape(p, [len(which), chunk, n_rows])
-        return tf.einsum("c,mcr->mr", tf.gather(trapezoid, idx) * valid, p)
+        p = batches.pick(out.probabilities, tf.tile(t_rows, [len(which) * c]))
+        p = tf.reshape(p, [len(which), c, n_rows])
+        return tf.einsum("c,mcr->mr", tf.gather(trapezoid, idx), p)
 
     auc = batches.chunked_sum(body, steps + 1, chunk, tf.zeros([len(which), n_rows]))
     return {m: batches.untile(auc[i], targets) for i, m in enumerate(which)}
@@ -108,12 +109,14 @@ def mufidelity(
     p_x = batches.pick_all(forward(x).probabilities[None], targets)[0]  # (N, T)
     chunk = batches.per_pass(batch_size, n, samples)
 
-    def body(idx, valid):
+    def body(idx):
         m = tf.gather(masks, idx)[:, None, :, :, None]  # (c, 1, H, W, 1)
         images = tf.where(m > 0, base[None], x[None])
         out = forward(tf.reshape(images, [-1, *x.shape[1:]]))
-        p = batches.pick_all(tf.reshape(out.probabilities, [chunk, n, -1]), targets)
-        place = tf.one_hot(idx, samples) * valid[:, None]  # (c, S)
+        p = batches.pick_all(
+            tf.reshape(out.probabilities, [idx.shape[0], n, -1]), targets
+        )
+        place = tf.one_hot(idx, samples)  # (c, S)
         return tf.einsum("cnt,cs->nts", p_x[None] - p, place)
 
     drops = batches.chunked_sum(

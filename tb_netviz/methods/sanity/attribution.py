@@ -12,7 +12,11 @@ classes) are computed again and compared with the trained model's:
   baseline is the SSIM between the trained maps of different inputs (same
   target slot) (Arun et al. 2021);
 - the verdict, its caption and its bands come from `verdict.verdict`, as for
-  the deconvolutions. Adebayo et al. found plain gradients and Grad-CAM
+  the deconvolutions, over the inputs whose trained map is not blank: a
+  blank map (constant: Grad-CAM's ReLU of a negative sum is 0 everywhere)
+  stays blank with any weights, and its SSIM of 1 would say "barely
+  changes" of a map that shows nothing (Binder et al. 2023's pitfall); the
+  caption says how many were left out. Adebayo et al. found plain gradients and Grad-CAM
   depend on the weights, guided backprop not.
 
 Cost: one copy, then (blocks + 1) calls of one `Attributor` on the copy,
@@ -48,11 +52,13 @@ class AttributionSanity:
       methods: the methods checked, in order.
       blocks: the cascade, output first (layer paths per block).
       ssim: `{method: float64 (B,)}`, mean SSIM with the trained maps after
-        step b + 1.
+        step b + 1, over the inputs the verdict counts (NaN if none).
       similarities: `{method: float64 (B, N, T)}`, per input and target.
       pairs: `{method: float64 (N, N, T)}`, the trained maps' SSIM between
         inputs i and j (diagonal NaN).
       verdicts: `{method: verdict.Verdict}`.
+      blank: `{method: bool (N,)}`, the inputs left out of the verdict because
+        every one of their trained maps is blank.
     """
 
     methods: tuple[str, ...]
@@ -61,22 +67,32 @@ class AttributionSanity:
     similarities: dict[str, np.ndarray]
     pairs: dict[str, np.ndarray]
     verdicts: dict[str, verdict_lib.Verdict]
+    blank: dict[str, np.ndarray]
 
     def to_json(self) -> dict[str, Any]:
         """`{"blocks": ..., "methods": {method: {"ssim": [...], "baseline":
-        mean SSIM of different inputs (None below 2), **verdict}}}`, the
-        verdict's keys as `verdict.Verdict.to_json` writes them."""
+        mean SSIM of different inputs (None below 2), "blank_inputs": left
+        out, **verdict}}}` over the counted inputs, the verdict's keys as
+        `verdict.Verdict.to_json` writes them."""
+        kept = {m: self.counted(m) for m in self.methods}
         return {
             "blocks": [list(b) for b in self.blocks],
             "methods": {
                 m: {
-                    "ssim": [float(v) for v in self.ssim[m]],
-                    "baseline": baseline.off_diagonal_mean(self.pairs[m]),
+                    "ssim": [
+                        float(v) if np.isfinite(v) else None for v in self.ssim[m]
+                    ],
+                    "baseline": baseline.off_diagonal_mean(self.pairs[m][np.ix_(k, k)]),
+                    "blank_inputs": int(self.blank[m].sum()),
                     **self.verdicts[m].to_json(),
                 }
-                for m in self.methods
+                for m, k in kept.items()
             },
         }
+
+    def counted(self, method: str) -> np.ndarray:
+        """bool `(N,)`: the inputs the verdict of `method` counts."""
+        return ~self.blank[method]
 
 
 class AttributionCheck:
@@ -147,11 +163,43 @@ class AttributionCheck:
         shape = (len(self._cascade), *t.shape)
         sims = {m: np.asarray(v, np.float64).reshape(shape) for m, v in per.items()}
         pairs = {m: baseline.pair_ssim(trained[m]) for m in self.methods}
+        blank = {m: blank_inputs(trained[m]) for m in self.methods}
         return AttributionSanity(
             methods=self.methods,
             blocks=self.blocks,
-            ssim={m: v.mean(axis=(1, 2)) for m, v in sims.items()},
+            ssim={m: _mean(v[:, ~blank[m]]) for m, v in sims.items()},
             similarities=sims,
             pairs=pairs,
-            verdicts={m: verdict_lib.verdict(sims[m], pairs[m]) for m in self.methods},
+            verdicts={
+                m: counted_verdict(sims[m], pairs[m], ~blank[m]) for m in self.methods
+            },
+            blank=blank,
         )
+
+
+def _mean(sims: np.ndarray) -> np.ndarray:
+    """`(B, n, T)` -> `(B,)` means over inputs and targets, NaN where n = 0."""
+    if not sims.shape[1]:
+        return np.full(sims.shape[0], np.nan)
+    return sims.mean(axis=(1, 2))
+
+
+def blank_inputs(maps: np.ndarray, spread: float = 1e-3) -> np.ndarray:
+    """bool `(N,)`: the inputs whose every map of `maps` `(N, T, H, W)`
+    (normalized to [0, 1]) is constant within `spread`."""
+    flat = maps.reshape(*maps.shape[:2], -1)
+    return (np.ptp(flat, axis=-1) < spread).all(axis=1)
+
+
+def counted_verdict(sims: np.ndarray, pairs: np.ndarray, keep: np.ndarray):
+    """`verdict.verdict` over the inputs in `keep` `(N,)`; the caption names
+    the blank ones left out."""
+    found = verdict_lib.verdict(sims[:, keep], pairs[np.ix_(keep, keep)])
+    left = int((~keep).sum())
+    if not left:
+        return found
+    return dataclasses.replace(
+        found,
+        caption=f"{found.caption} ({left} of {len(keep)} inputs left out: "
+        "their trained maps are blank)",
+    )
