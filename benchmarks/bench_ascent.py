@@ -1,27 +1,43 @@
-"""Feature visualization speed with the shipped defaults, against the floor and tf-keras-vis.
+"""Feature visualization with the shipped default against its floor, on VGG16 at 224² and the demo CNN.
 
-Setting (issues 3 and 8): `keras.applications.VGG16(include_top=False,
-weights=None)` at 128x128, layer `block3_conv1`, `--k` 16 channels in one batch.
+The floor (issue 20) is defined at the default recipe's shipped steps and the
+image's resolution: one image per channel and one forward+backward pass per
+step, i.e. `steps` passes of a batch of K images (one per channel) through
+the same differentiated target (the visualizer's own objective: the same
+sliced channels and redirected ReLU), in one `tf.while_loop`, without
+parameterization, transforms or optimizer, one pass after the other (an
+ascent's step needs the previous step's gradient; `bench_maco.floor_run`).
+The same passes allowed to overlap are recorded too ("floor_overlapped_s_per_step",
+what this floor was before issue 20). The default's work per step is
+what the recipe makes it (MACO: `crops` views per image; "bounded": `starts`
+images per channel), so the ratio is what the recipe costs over the floor.
 
-- headline: `FeatureVisualizer(model, layer, input_range=(0, 255))` with no
-  other argument: the default preset "auto" (the recipe it picks and its
-  number of steps are printed and recorded). The first call (1 step) traces;
-  then `--default-steps` steps are timed and scaled to the recipe's steps.
-- like-for-like with tf-keras-vis: pixel parameterization with jitter only
-  (a random roll by up to 4 px, tf-keras-vis's `Jitter(jitter=4)`), Adam,
-  `--steps` steps, tb_netviz against tf-keras-vis `ActivationMaximization`
-  (one call with a batch of 16, and 16 calls of 1), the peer in its own venv
-  and process (`peers.py`, `ascent_peer_tf_keras_vis.py`).
-- floor: the fastest forward+backward pass of a 16-image batch to
-  `block3_conv1` (gradient of the summed output w.r.t. the input; graph mode,
-  the best of `--floor-repeats`, measured before and after the others).
+Settings, K = `--k` channels (16) in one batch:
+- vgg16: `keras.applications.VGG16(include_top=False, weights=None)` at
+  `--size` (224) px, `block3_conv1`, input range 0..255, no examples (MACO's
+  1/f spectrum); "auto" picks "maco".
+- demo: the demo CNN (`tb_netviz.demo.make_model(0)`, untrained), `conv2`,
+  32x32, 256 demo images as examples; "auto" picks "bounded".
+
+Timing: a default step is (a call of n steps - a call of 0 steps) / n, n =
+`--default-steps` (VGG16) or `--demo-steps`; the 0-step call is the fixed
+part of a call (initial images, start and final objective). The floor runs
+the same n passes. Rounds interleave the three, so load that comes and goes
+(shared cores) hits them alike; best of `--repeats`, wall and process CPU
+separately. Seconds per layer are extrapolated, not timed: K channels at the
+recipe's full steps = steps x s/step + fixed part (setup and trace apart).
+
+Like for like with tf-keras-vis (VGG16 only): pixels with jitter only (a
+random roll by up to 4 px, tf-keras-vis's `Jitter(jitter=4)`), Adam,
+`--steps` steps, one image a step; tf-keras-vis `ActivationMaximization` in
+its own venv and process (`peers.py`, `ascent_peer_tf_keras_vis.py`), one
+call of K and K calls of 1.
 
 Usage:
-    python benchmarks/bench_ascent.py [--default-steps 32] [--steps 50]
+    python benchmarks/bench_ascent.py [--size 224] [--default-steps 8]
+        [--demo-steps 100] [--steps 8] [--repeats 3]
         [--peer-venv PATH | --no-peers] [--out benchmarks/results/ascent.json]
         [--smoke]
-
-Other processes share the CPUs: compare ratios, and CPU time.
 """
 
 from __future__ import annotations
@@ -42,60 +58,6 @@ PEER = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "ascent_peer_tf_keras_vis.py"
 )
 
-
-def build_model(size: int):
-    import keras
-
-    keras.utils.set_random_seed(0)
-    return keras.applications.VGG16(
-        include_top=False, weights=None, input_shape=(size, size, 3)
-    )
-
-
-def floor_step(model, k: int, size: int, repeats: int) -> tuple[float, float]:
-    """Fastest (wall s, CPU s) forward+backward of a (k, size, size, 3) batch."""
-    import tensorflow as tf
-
-    from tb_netviz.methods.common import layers
-
-    features = layers.feature_model(model, [LAYER])
-    x = tf.random.stateless_uniform([k, size, size, 3], [0, 0], *RANGE)
-
-    @tf.function
-    def fwd_bwd(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            out = features(x, training=False)
-            out = out[0] if isinstance(out, (list, tuple)) else out
-            total = tf.reduce_sum(out)
-        return tape.gradient(total, x)
-
-    fwd_bwd(x).numpy()
-    times = [common.timed(lambda: fwd_bwd(x).numpy())[:2] for _ in range(repeats)]
-    return min(w for w, _ in times), min(c for _, c in times)
-
-
-def ours(model, k: int, steps: int, **overrides) -> dict:
-    from tb_netviz.methods.ascent import FeatureVisualizer
-
-    first, _, vis = common.timed(
-        lambda: FeatureVisualizer(model, LAYER, input_range=RANGE, **overrides)
-    )
-    w, _, _ = common.timed(lambda: vis(list(range(k)), steps=1))
-    wall, cpu, result = common.timed(lambda: vis(list(range(k)), steps=steps))
-    settings = vis.settings.as_json()
-    return {
-        "preset": vis.preset,
-        "recipe_steps": settings["steps"],
-        "settings": settings,
-        "measured_steps": steps,
-        "s_per_step": wall / steps,
-        "cpu_s_per_step": cpu / steps,
-        "setup_and_trace_s": first + w,
-        "objective_mean": float(result.objective.mean()),
-    }
-
-
 # A crop offset in 0..8 with wrap-around fill is a roll by -4..4 px, as
 # tf-keras-vis's `Jitter(jitter=4)`; no other transform or regularizer.
 PIXEL_JITTER = dict(
@@ -110,6 +72,72 @@ PIXEL_JITTER = dict(
 )
 
 
+def build_model(size: int):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.applications.VGG16(
+        include_top=False, weights=None, input_shape=(size, size, 3)
+    )
+
+
+def against_floor(vis, k: int, steps: int, repeats: int) -> dict:
+    """Per-step wall and CPU seconds of `vis`'s recipe and of the floor, best of
+    `repeats` interleaved rounds; see the module docstring."""
+    from bench_maco import floor_run
+
+    chans = list(range(k))
+    setup, _, _ = common.timed(lambda: vis(chans, steps=1))  # traces
+    fns = {
+        "fixed": lambda: vis(chans, steps=0),
+        "run": lambda: vis(chans, steps=steps),
+        "floor": floor_run(vis, k, 1, steps),
+        "overlapped": floor_run(vis, k, 1, steps, sequential=False),
+    }
+    best = {name: [float("inf")] * 2 for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            wall, cpu, _ = common.timed(fn)
+            best[name] = [min(best[name][0], wall), min(best[name][1], cpu)]
+    fixed, run, floor, both = (best[n] for n in ("fixed", "run", "floor", "overlapped"))
+    step = [max(run[i] - fixed[i], 0.0) / steps for i in (0, 1)]
+    recipe_steps = vis.settings.steps
+    return {
+        "preset": vis.preset,
+        "settings": vis.settings.as_json(),
+        "images_per_channel_and_step": vis.settings.crops * vis.settings.starts,
+        "measured_steps": steps,
+        "s_per_step": {"wall": step[0], "cpu": step[1]},
+        "floor_s_per_step": {"wall": floor[0] / steps, "cpu": floor[1] / steps},
+        "floor_overlapped_s_per_step": {
+            "wall": both[0] / steps,
+            "cpu": both[1] / steps,
+        },
+        "ratio": {
+            "wall": step[0] * steps / floor[0],
+            "cpu": step[1] * steps / floor[1],
+        },
+        "fixed_s": {"wall": fixed[0], "cpu": fixed[1]},
+        "first_call_s": setup,
+        "s_per_layer": {  # extrapolated: the recipe's steps at the timed cost
+            key: recipe_steps * step[i] + fixed[i]
+            for i, key in enumerate(("wall", "cpu"))
+        },
+    }
+
+
+def pixels_jitter(model, k: int, steps: int) -> dict:
+    """tb_netviz on the like-for-like recipe: seconds per step, one timed call."""
+    from tb_netviz.methods.ascent import FeatureVisualizer
+
+    vis = FeatureVisualizer(
+        model, LAYER, input_range=RANGE, verbose=False, **PIXEL_JITTER
+    )
+    vis(list(range(k)), steps=1)
+    wall, cpu, _ = common.timed(lambda: vis(list(range(k)), steps=steps))
+    return {"s_per_step": wall / steps, "cpu_s_per_step": cpu / steps}
+
+
 def run_peer(args) -> dict:
     python = peers.python(args.peer_venv, "tf-keras-vis")
     cmd = [python, PEER, str(args.size), str(args.steps), str(args.k)]
@@ -119,78 +147,92 @@ def run_peer(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--default-steps", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--preset", default="auto", help="the headline's preset")
-    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--size", type=int, default=224, help="VGG16's input size")
+    parser.add_argument("--default-steps", type=int, default=8, help="VGG16, timed")
+    parser.add_argument("--demo-steps", type=int, default=100, help="demo CNN, timed")
+    parser.add_argument("--steps", type=int, default=8, help="like-for-like steps")
     parser.add_argument("--k", type=int, default=16, help="channels (batch)")
-    parser.add_argument("--floor-repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     peers.add_flag(parser)
     parser.add_argument("--out", default=os.path.join(common.RESULTS, "ascent.json"))
-    smoke = {"default_steps": 1, "steps": 1, "size": 64, "k": 1, "floor_repeats": 1}
+    smoke = dict(size=64, default_steps=1, demo_steps=2, steps=1, k=2, repeats=1)
     args = common.parse_args(parser, smoke)
-    model = build_model(args.size)
-    floor_a = floor_step(model, args.k, args.size, args.floor_repeats)
-    default = ours(model, args.k, args.default_steps, preset=args.preset)
-    pixel = ours(model, args.k, args.steps, **PIXEL_JITTER)
-    floor_b = floor_step(model, args.k, args.size, args.floor_repeats)
-    floor_s, floor_cpu = min(floor_a[0], floor_b[0]), min(floor_a[1], floor_b[1])
-    rows = [
-        ("floor (forward+backward, graph)", floor_s, floor_cpu),
-        (
-            f"tb_netviz default ({default['preset']}, {args.default_steps} of "
-            f"{default['recipe_steps']} steps)",
-            default["s_per_step"],
-            default["cpu_s_per_step"],
+
+    from tb_netviz import demo
+    from tb_netviz.methods.ascent import FeatureVisualizer
+
+    vgg = build_model(args.size)
+    cases = {
+        "vgg16": against_floor(
+            FeatureVisualizer(vgg, LAYER, input_range=RANGE, verbose=False),
+            args.k,
+            args.default_steps,
+            args.repeats,
         ),
-        (
-            f"tb_netviz pixels+jitter ({args.steps} steps)",
-            pixel["s_per_step"],
-            pixel["cpu_s_per_step"],
+        "demo": against_floor(
+            FeatureVisualizer(
+                demo.make_model(0),
+                "conv2",
+                examples=demo.make_data(256, 0)[0],
+                verbose=False,
+            ),
+            args.k,
+            args.demo_steps,
+            args.repeats,
         ),
-    ]
-    peer_result = None
-    if not args.no_peer:
-        p = peer_result = run_peer(args)
-        rows += [
-            (
-                f"tf-keras-vis, 1 call of {args.k}",
-                p["batched_s_per_step"],
-                p["batched_cpu_s_per_step"],
-            ),
-            (
-                f"tf-keras-vis, {args.k} calls of 1",
-                p["sequential_s_per_step"],
-                p["sequential_cpu_s_per_step"],
-            ),
-        ]
-    print(f"\nVGG16 {args.size}x{args.size}, {LAYER}, {args.k} channels in one batch")
-    table, ratios = [], {}
-    for name, w, c in rows:
-        ratios[name] = {
-            "wall": w / floor_s,
-            "cpu": c / floor_cpu,
-            "wall_vs_pixels": w / pixel["s_per_step"],
-        }
-        table.append(
+    }
+    rows = []
+    for name, c in cases.items():
+        s, f, r = c["s_per_step"], c["floor_s_per_step"], c["ratio"]
+        o = c["floor_overlapped_s_per_step"]
+        rows.append(
             [
-                name,
-                f"{w:.3f}",
-                f"{w / floor_s:.2f}",
-                f"{c:.3f}",
-                f"{c / floor_cpu:.2f}",
-                f"{w / pixel['s_per_step']:.2f}",
+                f"{name} ({c['preset']}, {c['images_per_channel_and_step']} image(s) "
+                f"per channel and step)",
+                f"{f['wall']:.4f}",
+                f"{s['wall']:.4f}",
+                f"{r['wall']:.2f}",
+                f"{f['cpu']:.4f}",
+                f"{s['cpu']:.4f}",
+                f"{r['cpu']:.2f}",
+                f"{s['wall'] / o['wall']:.2f} / {s['cpu'] / o['cpu']:.2f}",
+                f"{c['s_per_layer']['wall']:.1f}",
             ]
         )
-    headers = ["method", "s/step", "x floor", "CPU s/step", "x floor (CPU)"]
-    print(common.table([*headers, "x pixels+jitter"], table))
-    total = (
-        default["s_per_step"] * default["recipe_steps"] + default["setup_and_trace_s"]
-    )
+    print(f"\nthe default against its floor, {args.k} channels in one batch")
+    headers = ["setting", "floor s/step", "s/step", "x floor", "floor CPU s/step"]
+    headers += ["CPU s/step", "x floor (CPU)", "x overlapped floor (wall / CPU)"]
+    headers += ["s/layer (extrapolated)"]
+    print(common.table(headers, rows))
+    pixel = pixels_jitter(vgg, args.k, args.steps)
+    peer_result = None if args.no_peer else run_peer(args)
+    floor = cases["vgg16"]["floor_s_per_step"]
+    like = {"tb_netviz pixels+jitter": pixel}
+    if peer_result:
+        p = peer_result
+        like["tf-keras-vis, 1 call of K"] = {
+            "s_per_step": p["batched_s_per_step"],
+            "cpu_s_per_step": p["batched_cpu_s_per_step"],
+        }
+        like["tf-keras-vis, K calls of 1"] = {
+            "s_per_step": p["sequential_s_per_step"],
+            "cpu_s_per_step": p["sequential_cpu_s_per_step"],
+        }
+    print(f"\nlike for like, VGG16 {args.size}x{args.size}, {args.steps} steps")
+    table = [
+        [
+            n,
+            f"{v['s_per_step']:.3f}",
+            f"{v['s_per_step'] / floor['wall']:.2f}",
+            f"{v['cpu_s_per_step']:.3f}",
+            f"{v['cpu_s_per_step'] / floor['cpu']:.2f}",
+        ]
+        for n, v in like.items()
+    ]
     print(
-        f"default recipe: {default['recipe_steps']} steps x "
-        f"{default['s_per_step']:.3f} s + {default['setup_and_trace_s']:.1f} s setup "
-        f"and trace = {total:.0f} s for {args.k} channels of one layer"
+        common.table(
+            ["method", "s/step", "x floor", "CPU s/step", "x floor (CPU)"], table
+        )
     )
     common.write_json(
         args.out,
@@ -198,18 +240,19 @@ def main() -> None:
             "benchmark": "ascent",
             "smoke": args.smoke,
             "setting": {
-                "model": "VGG16(include_top=False, weights=None)",
-                "size": args.size,
-                "layer": LAYER,
+                "vgg16": {
+                    "model": "VGG16(include_top=False, weights=None)",
+                    "size": args.size,
+                    "layer": LAYER,
+                    "input_range": RANGE,
+                },
+                "demo": {"model": "demo.make_model(0)", "size": 32, "layer": "conv2"},
                 "channels": args.k,
-                "input_range": RANGE,
+                "repeats": args.repeats,
                 "peers": peers.versions(args.peer_venv, args.no_peer),
             },
-            "floor_s_per_step": {"wall": floor_s, "cpu": floor_cpu},
-            "default_recipe": {**default, "projected_total_s": total},
-            "pixels_jitter": pixel,
-            "tf_keras_vis": peer_result,
-            "ratios": ratios,
+            "default": cases,
+            "like_for_like": {"steps": args.steps, **like},
             "environment": common.environment(),
         },
     )

@@ -3,7 +3,8 @@ cost per crop evaluation (issue 10).
 
 The floor is one forward and backward pass of the same batch of crops
 (K channels x `crops` views x `starts` images) through the same differentiated
-model, in one `tf.function`, no parameterization, transforms or optimizer.
+model, in one `tf.function`, no parameterization, transforms or optimizer,
+one pass after the other (`floor_run`).
 Presets with different crop and start counts compare by their cost per crop
 evaluation (one image through the model and back).
 
@@ -46,9 +47,18 @@ def _best(fns: dict, repeats: int) -> dict:
     return best
 
 
-def floor_run(vis: FeatureVisualizer, k: int, views: int, steps: int):
+def floor_run(
+    vis: FeatureVisualizer, k: int, views: int, steps: int, sequential: bool = True
+):
     """A traced callable: `steps` forward+backward passes of k*views images of
-    the model's size."""
+    the model's size.
+
+    `sequential`: one pass at a time, as in any gradient ascent, where a
+    step's input needs the previous step's gradient. The passes here are
+    independent (the same input), so otherwise the while loop overlaps up to
+    10 of them; on the demo CNN's 1 ms passes that hides ~40% of the wall
+    time on 2 cores, a floor no ascent can reach (issue 20).
+    """
     h, w = vis.size
     x = tf.random.uniform((k * views, h, w, vis.in_channels))
     labels = tf.constant(np.arange(k), tf.int32)
@@ -62,7 +72,12 @@ def floor_run(vis: FeatureVisualizer, k: int, views: int, steps: int):
                 total = tf.reduce_sum(values)
             return i + 1, acc + tf.reduce_sum(tape.gradient(total, x))
 
-        return tf.while_loop(lambda i, _: i < steps, body, (0, 0.0))[1]
+        return tf.while_loop(
+            lambda i, _: i < steps,
+            body,
+            (0, 0.0),
+            parallel_iterations=1 if sequential else 10,
+        )[1]
 
     # Traced once per preset (each has its own objective) and called as a
     # concrete function: a `tf.function` per preset would share TF's retracing

@@ -67,9 +67,10 @@ def test_best_starts_keeps_each_channels_best_start_with_its_facets():
 
 def test_two_starts_keep_the_better_image_of_each_channel():
     model = small_cnn()
-    one = FeatureVisualizer(model, "conv2", preset="bounded", starts=1, verbose=False)
-    two = FeatureVisualizer(model, "conv2", preset="bounded", verbose=False)
-    assert two.settings.starts == 2 and two.settings.ball == 95.0
+    one = FeatureVisualizer(model, "conv2", preset="bounded", verbose=False)
+    two = FeatureVisualizer(model, "conv2", preset="bounded", starts=2, verbose=False)
+    # One start by default: one image per channel and step, the floor's work.
+    assert one.settings.starts == 1 and one.settings.ball == 95.0
     a, b = one(range(6), steps=20), two(range(6), steps=20)
     assert a.images.shape == b.images.shape == (6, 16, 16, 3)
     # Start 0 of two is the one-start run (same keyed draws), so two is never worse.

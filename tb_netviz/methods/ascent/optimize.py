@@ -26,7 +26,7 @@ def _update(settings: presets.Settings, params, g, m, v, step):
         return params + lr * m / (tf.sqrt(v) + 1e-8), m, v
     # normalized_sgd: every image moves by `lr` per pixel on average.
     mean_abs = tf.reduce_mean(tf.abs(g), axis=axes, keepdims=True)
-    return params + settings.lr * g / (mean_abs + 1e-12), m, v
+    return params + g * (settings.lr / (mean_abs + 1e-12)), m, v
 
 
 def _crop_resize(images: tf.Tensor, u: tf.Tensor, crop_min: float) -> tf.Tensor:
@@ -49,7 +49,7 @@ def _rows(ok: tf.Tensor, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
 
     The rank-1 `Select` copies whole rows; `tf.where` with a broadcast
     `(K, 1, 1, 1)` mask takes the general broadcasting path, several times
-    slower on CPU, and there are five per step.
+    slower on CPU, and there are up to five per step.
     """
     return tf.raw_ops.Select(condition=ok, x=x, y=y)
 
@@ -110,19 +110,21 @@ def make_step(
     s = settings
     n_crop = s.crops
     per_crop = transforms.N_RANDOM + 3
+    # Without transforms or crops ("bounded") a step draws nothing: no
+    # random table to make and gather.
+    draws = not transform.identity or s.crop_min < 1.0
 
     def views(images, u, index, seed):
         k = images.shape[0]
-        u = tf.reshape(u, (k, n_crop, per_crop))
         x, per_image = images, n_crop
         if not transform.identity:  # the chain transforms each crop's own copy
             x = tf.repeat(images, n_crop, axis=0) if n_crop > 1 else images
-            draws = tf.reshape(u[..., : transforms.N_RANDOM], (k * n_crop, -1))
-            x = transforms.random_transform(x, draws, transform)
+            chain = tf.reshape(u, (k * n_crop, per_crop))[:, : transforms.N_RANDOM]
+            x = transforms.random_transform(x, chain, transform)
             per_image = 1
         if s.crop_min < 1.0:
-            u = tf.reshape(u[..., transforms.N_RANDOM :], (x.shape[0], per_image, 3))
-            x = _crop_resize(x, u, s.crop_min)
+            u = tf.reshape(u, (k, n_crop, per_crop))[..., transforms.N_RANDOM :]
+            x = _crop_resize(x, tf.reshape(u, (x.shape[0], per_image, 3)), s.crop_min)
         elif per_image > 1:
             x = tf.repeat(x, per_image, axis=0)
         if s.noise > 0:
@@ -138,39 +140,49 @@ def make_step(
     def step(params, m, v, bad, acc, index, seed, keys, labels):
         axes = list(range(1, params.shape.rank))
         k = labels.shape[0]
-        # One draw table per step, indexed by key: an image's draws do not
-        # depend on the rest of the batch.
-        u = tf.random.stateless_uniform(
-            [n_rows, n_crop * per_crop],
-            seed=tf.stack([seed, tf.cast(index, tf.int64)]),
-        )
-        u = tf.gather(u, keys)
+        u = None
+        if draws:
+            # One draw table per step, indexed by key: an image's draws do not
+            # depend on the rest of the batch.
+            u = tf.random.stateless_uniform(
+                [n_rows, n_crop * per_crop],
+                seed=tf.stack([seed, tf.cast(index, tf.int64)]),
+            )
+            u = tf.gather(u, keys)
         rows = tf.repeat(tf.range(k), n_crop)
         with tf.GradientTape() as tape:
             tape.watch(params)
             images = param.image(params)
             values, acts = objective(views(images, u, index, seed), labels, rows)
-            score = tf.reduce_mean(tf.reshape(values, (k, n_crop)), axis=1)
-            score -= transforms.penalties(images, s.l1, s.l2, s.tv)
+            score = values
+            if n_crop > 1:
+                score = tf.reduce_mean(tf.reshape(values, (k, n_crop)), axis=1)
+            if s.l1 or s.l2 or s.tv:
+                score -= transforms.penalties(images, s.l1, s.l2, s.tv)
             if s.facets > 1 and s.diversity > 0:
                 score -= s.diversity * gram_similarity(acts, s.facets, n_crop)
             total = tf.reduce_sum(score)  # images are independent: one backward
         g, g_image = tape.gradient(total, [params, images])
         finite = tf.math.is_finite(score)
         ok = tf.reduce_all(tf.math.is_finite(g), axis=axes) & finite
-        new, m2, v2 = _update(s, params, _rows(ok, g, tf.zeros_like(g)), m, v, index)
+        # Every update below is row by row, and every row that is not ok is
+        # put back from the old state at the end: a non-finite gradient needs
+        # no zeroing first (two full-size ops a step fewer).
+        new, m2, v2 = _update(s, params, g, m, v, index)
         if s.decay:
             new = param.decay(new, s.decay)
-        if s.blur_sigma > 0 and s.blur_every > 0:
+        if transforms.blurs(s.blur_sigma) and s.blur_every > 0:
             due = tf.equal((index + 1) % s.blur_every, 0)
             new = tf.cond(due, lambda: param.blur(new, s.blur_sigma), lambda: new)
         new = param.project(new)
         magnitude = tf.reduce_sum(tf.abs(g_image), axis=-1)
+        if s.optimizer == "adam":  # normalized_sgd has no moments to keep
+            m2, v2 = _rows(ok, m2, m), _rows(ok, v2, v)
         # A non-finite step leaves the image (and Adam's moments) as they were.
         return (
             _rows(ok, new, params),
-            _rows(ok, m2, m),
-            _rows(ok, v2, v),
+            m2,
+            v2,
             bad | ~ok,
             _rows(ok, acc + magnitude, acc),
         )

@@ -90,7 +90,7 @@ class Pixel:
 
     def decay(self, params: tf.Tensor, rate: float) -> tf.Tensor:
         # Decay towards the mean colour (Yosinski et al. decay towards the mean image).
-        return self.mean + (1.0 - rate) * (params - self.mean)
+        return (1.0 - rate) * params + rate * self.mean
 
     def blur(self, params: tf.Tensor, sigma: float) -> tf.Tensor:
         return transforms.gaussian_blur(params, sigma)

@@ -151,29 +151,36 @@ PRESETS: dict[str, dict] = {
         recipe_size=1024,
     ),
     # tb_netviz's recipe for small inputs (the "auto" default below 64 px),
-    # Yosinski et al.'s pixel-space ascent with three changes, each measured
+    # Yosinski et al.'s pixel-space ascent with two changes, each measured
     # by benchmarks/ascent_readability.py (issue 10): the picture's contrast
     # is bounded by the data's (a ball of the 95th percentile of the
     # examples' RMS contrast around their mean colour), so a picture beats
     # real images by arrangement, not by saturating; the target ReLU leaks
     # 0.2 of the raising gradient where it is off, so a channel mean keeps
-    # rising past the first positions that switch on; the better of 2 random
-    # starts is kept.
-    "bounded": dict(_YOSINSKI, ball=95.0, relu_leak=0.2, starts=2),
+    # rising past the first positions that switch on. One start (issue 20):
+    # the better of 2 starts cost 2 images per channel and step and met the
+    # same readability criteria (`starts=2` still keeps the better one).
+    "bounded": dict(_YOSINSKI, ball=95.0, relu_leak=0.2),
     # Fel et al., "Unlocking Feature Visualization for Deeper Networks with
     # MAgnitude Constrained Optimization" (MACO), NeurIPS 2023: only the
     # phase of the image's spectrum is optimized, its magnitude fixed to the
     # data's (here estimated from the probe or `examples`); the only
     # transforms are random crops resized to the input size and additive
-    # noise, several crops per image and step; the accumulated gradient
-    # magnitude on the image is the transparency map (`AscentResult.alpha`).
+    # noise; the accumulated gradient magnitude on the image is the
+    # transparency map (`AscentResult.alpha`). One crop per image and step
+    # (issue 20): the paper's several crops a step multiply the work (4 crops
+    # cost 4.2x the forward+backward floor of one image per channel on VGG16
+    # at 224 px, 1 crop 1.02x: benchmarks/bench_ascent.py); across 256 steps
+    # one new crop a step still covers the image. On VGG16 (random weights,
+    # 128 px, block3_conv1) the pictures kept their structure and the
+    # channel means reached 5% less than with 4 crops.
     "maco": dict(
         _COMMON,
         steps=256,
         param="maco",
         optimizer="adam",
         lr=0.2,
-        crops=4,
+        crops=1,
         crop_min=0.6,
         noise=0.05,
         recipe_size=224,
