@@ -4,7 +4,9 @@ The logdir is written with the real encoder (`pictures.concepts.record`) and
 writer from hand-made concepts. Run "a", two steps, layer "conv2", 3 probe
 inputs, 3 concepts a step with 4 exemplar crops each: step 0 ids [0, 1, 2];
 step 1 ids [2, 0, 3] (id 0 moves to row 1, 3 is new, 1 is gone, id 3 is
-unstable), each concept's heatmap a bright square at a place of its own.
+unstable), each concept's heatmap a bright square at a place of its own,
+its feature visualization stripes in a colour of its own (id i: channel
+i % 3), except id 3's, one flat grey (flagged).
 Run "b": one step, ids [0, 1, 2], no importance.
 """
 
@@ -64,6 +66,20 @@ def concept_step(ids, new, gone, step, importance=True, unstable=None):
             imp[c, i % len(CLASSES)] = 0.8 - 0.1 * step
             imp[c, (i + 1) % len(CLASSES)] = 0.3
     share = np.array([0.5, 0.3, 0.2])[:k]
+    pictures = np.full((k, H, W, 3), 0.1, np.float32)
+    for c, i in enumerate(ids):
+        if i == 3:
+            pictures[c] = 0.5  # one flat colour: flagged, never a finding
+        else:
+            pictures[c, :, :, i % 3] = 0.3 + 0.6 * (np.arange(W) // 2 % 2)
+    fv = {
+        "images": pictures,
+        "objective": np.ones(k),
+        "start_objective": np.zeros(k),
+        "gradient": np.ones(k),
+        "data": None,
+        "facts": {"preset": "bounded", "steps": 200, "steps_done": 200},
+    }
     info, images = concepts.record(
         directions=np.ones((k, 16)),
         share=share,
@@ -86,6 +102,7 @@ def concept_step(ids, new, gone, step, importance=True, unstable=None):
         importance=imp,
         stability=np.full(k, 0.9) if unstable is not None else None,
         unstable=np.array(unstable) if unstable is not None else None,
+        fv=fv,
     )
     return info, [writer.encode_png(g) for g in images]
 
@@ -161,6 +178,20 @@ def test_cards_show_the_concepts_with_ids_badges_and_importance(view):
     assert names == ["plane", "car"]
     assert "30%" in card0.text_content()  # row 1's share
     assert len(card0.query_selector_all(".nv-cpt-crops canvas")) == EX
+    # Each card shows its concept's FV; id 0's is its own colour (red), id
+    # 3's flat grey is flagged and dimmed.
+    px = card0.eval_on_selector(
+        ".nv-cpt-fv canvas",
+        "c => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)",
+    )
+    rgb = np.asarray(px, np.float64).reshape(H, W, 4)[..., :3].mean(axis=(0, 1))
+    assert rgb.argmax() == 0 and rgb[0] > rgb[1] + 50, rgb
+    assert card0.get_attribute("data-id") == "0"
+    assert not card0.query_selector(".nv-cpt-fv.nv-flagged")
+    flagged = frame.query_selector(f'{a} .nv-cpt-card[data-id="3"] .nv-cpt-fv')
+    assert "nv-flagged" in flagged.get_attribute("class")
+    assert "constant" in flagged.get_attribute("data-flags").split()
+    assert "constant" in flagged.get_attribute("title")
     b = f'.nv-col[data-run="{RUN_B}"]'
     assert len(frame.query_selector_all(f"{b} .nv-cpt-card")) == K
     assert len(frame.query_selector_all(f"{b} .nv-cpt-new")) == K
@@ -194,6 +225,7 @@ def test_a_concept_page_its_heatmaps_url_and_history(view):
         f"{a} .nv-cpt-frame", "fs => fs.map(f => [f.dataset.step, f.dataset.row])"
     )
     assert frames == [["0", "0"], ["1", "1"]]
+    assert len(frame.query_selector_all(f"{a} .nv-cpt-frame .nv-cpt-fv canvas")) == 2
     assert frame.query_selector(f"{a} .nv-cpt-history svg")
     # Run b has only step 0: one frame, one blank.
     b = f'.nv-col[data-run="{RUN_B}"]'
@@ -206,5 +238,11 @@ def test_a_concept_page_its_heatmaps_url_and_history(view):
     assert len(frame.query_selector_all(f"{a} .nv-cpt-heat canvas")) == N
     assert frame.input_value('input[name="concept opacity"]') == "30"
     view.act(lambda f: f.click(".nv-cpt-back"))
+    assert "concept=" not in view.host_hash()
+    assert len(frame.query_selector_all(f"{a} .nv-cpt-card")) == K
+    # Escape closes a concept's page too.
+    view.act(lambda f: f.click(f'{a} .nv-cpt-card[data-id="0"]'))
+    assert "p.netviz.concept=0" in urllib.parse.unquote(view.host_hash())
+    view.act(lambda f: f.press("body", "Escape"))
     assert "concept=" not in view.host_hash()
     assert len(frame.query_selector_all(f"{a} .nv-cpt-card")) == K

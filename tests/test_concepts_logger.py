@@ -27,14 +27,14 @@ from tb_netviz.methods.concepts import ConceptExtractor
 from tb_netviz.pictures import concepts as pictures
 
 LAYERS = ["conv2", "conv3"]
-K, TOP, PROBES = 3, 4, 3
+K, TOP, PROBES, FV_STEPS = 3, 4, 3, 24
 KEYS = {
     "version", "kind", "layer", "samples", "method", "k", "directions_shape",
     "share", "ids", "new", "gone", "cosines", "importance", "stability",
     "unstable", "exemplars", "input_range", "explained", "explained_examples",
     "class_counts", "targets_source", "class_names", "examples", "patches",
     "iterations", "threshold", "field", "settings", "crops", "heatmaps",
-    "images", "nonfinite", "seconds",
+    "fv", "images", "nonfinite", "seconds",
 }  # fmt: skip
 
 
@@ -48,7 +48,7 @@ def logged(tmp_path_factory):
     hx, hy, _ = parts_data(200, 1)
     logger = ConceptsLogger(
         model, hx[:PROBES], hx, LAYERS, k=K, patches=1024, labels=hy,
-        class_names=["a", "b", "c"], exemplars=TOP,
+        class_names=["a", "b", "c"], exemplars=TOP, fv_steps=FV_STEPS,
     )  # fmt: skip
     with logs.event_writer(tmp / "netviz"):
         assert logger.log(0)
@@ -94,10 +94,15 @@ def test_two_steps_are_read_back_with_their_tags_and_keys(logged):
             assert set(info) == KEYS
             assert info["kind"] == "concepts" and info["layer"] == layer
             assert info["k"] == K and info["directions_shape"] == [K, 32]
-            assert info["samples"] == 2 and info["images"] == {
+            assert info["samples"] == 3 and info["images"] == {
                 "crops": 0,
                 "heatmaps": 1,
+                "fv": 2,
             }
+            fv = info["fv"]
+            assert fv["steps"] == fv["steps_done"] == FV_STEPS
+            assert fv["preset"] == "bounded" and not fv["budget_exhausted"]
+            assert len(fv["objective"]) == len(fv["flags"]["noise"]) == K
             assert sum(info["share"]) == pytest.approx(1, abs=1e-5)
             assert np.asarray(info["importance"]).shape == (K, 3)
             assert len(info["stability"]) == len(info["unstable"]) == K
@@ -145,6 +150,10 @@ def test_the_images_decode_to_the_stated_layouts(logged):
             tile = grid[:th, x0 : x0 + tw]
             assert (tile[..., 0] == tile[..., 1]).all()
             assert tile.min() == 0 and tile.max() == 255
+    fv = info["fv"]["layout"]
+    assert (fv["rows"], fv["cols"], fv["tile_height"]) == (1, K, 24)
+    grid = image(log_dir, tag, 1, info["images"]["fv"])
+    assert grid.shape == (*shape_of(fv), 3) and grid.std() > 0
 
 
 def test_the_scalars_are_each_concepts_importance_and_share(logged):

@@ -11,6 +11,7 @@ from tb_netviz import (
     Accentuation,
     Ascent,
     Attribution,
+    Concepts,
     Deconv,
     Exemplars,
     NetVizCallback,
@@ -30,6 +31,7 @@ def test_a_fit_with_every_kind_traces_each_function_once(tmp_path, caplog):
         exemplars=Exemplars(x, freq=1),
         sanity=Sanity(freq=1),
         attribution=Attribution(freq=1, methods=("gradcam", "smoothgrad")),
+        concepts=Concepts(x, freq=1, layers=["conv2"], k=3, patches=256, fv_steps=4),
     )
     with caplog.at_level(logging.WARNING, logger="tensorflow"):
         compiled(small_cnn()).fit(x, y, epochs=3, callbacks=[cb], verbose=0)

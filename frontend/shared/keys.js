@@ -1,4 +1,5 @@
-// Keyboard: ←/→ move the step, Escape closes the large view. Tiles are
+// Keyboard: ←/→ move the step, Escape closes the large view (then a
+// concept's page, back to the layer's concepts). Tiles are
 // focusable elements (Tab reaches them; Enter or Space opens the large view),
 // and focus stays where a keyboard user expects it across re-renders.
 
@@ -19,6 +20,11 @@ export function bindKeys(app) {
     if (event.key === "Escape" && app.state.selected) {
       event.preventDefault();
       app.update({ selected: null });
+      return;
+    }
+    if (event.key === "Escape" && Number.isInteger(app.state.conceptId)) {
+      event.preventDefault();
+      app.update({ conceptId: null });
       return;
     }
     if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;

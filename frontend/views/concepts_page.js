@@ -1,7 +1,8 @@
 // A concept's page in the Concepts view: per run (side by side), its heatmap
 // over each probe input at the shown step (an overlay on the input with an
 // opacity control and a colormap), then its history followed by its stable
-// id: a filmstrip of its top crops at each step where the id exists (at
+// id: a filmstrip of its feature visualization and top crops at each step
+// where the id exists (at
 // whatever row it sits there) and its share and importance over the steps.
 
 import { COLORMAPS, colorbar } from "../shared/colormaps.js";
@@ -11,7 +12,7 @@ import { MAX_FILM, evenly } from "../shared/filmstrip.js";
 import { chartLegend, lineChart } from "../shared/linechart.js";
 import { unionSteps } from "../shared/state.js";
 import {
-  className, conceptCrops, conceptHeatCanvas, conceptImage, heatmapOf, paintConceptHeat, probeCount, topClasses,
+  className, conceptCrops, conceptFv, conceptHeatCanvas, conceptImage, heatmapOf, paintConceptHeat, probeCount, topClasses,
 } from "./concepts_pictures.js";
 
 const PALETTE = ["#1976d2", "#f57c00", "#388e3c", "#d32f2f", "#7b1fa2"];
@@ -70,7 +71,7 @@ async function heatmaps(col, id, ctx, painters) {
   return el("div", { class: "nv-cpt-heats" }, figures);
 }
 
-/** The filmstrip of the concept's crops at every step of `axis` where its id exists. */
+/** The filmstrip of the concept's FV and crops at every step of `axis` where its id exists. */
 async function filmstrip(col, id, axis, current) {
   const byStep = new Map(col.steps.filter((s) => s.info).map((s) => [s.step, s]));
   const cells = await Promise.all(axis.map(async (step) => {
@@ -78,12 +79,14 @@ async function filmstrip(col, id, axis, current) {
     const row = s && Array.isArray(s.info.ids) ? s.info.ids.indexOf(id) : -1;
     if (row < 0) return el("div", { class: "nv-frame nv-blank", dataset: { step: String(step) }, title: `concept ${id} is absent at step ${step}` });
     try {
-      const crops = conceptCrops(await conceptImage(col, s, "crops"), s.info, row, 3);
+      const [grid, fvRow] = await Promise.all([conceptImage(col, s, "crops"), conceptImage(col, s, "fv")]);
+      const crops = conceptCrops(grid, s.info, row, 3);
       for (const c of crops) c.classList.add("nv-pixelated");
+      const fv = conceptFv(fvRow, s.info, row, 32);
       return el("figure", {
         class: `nv-frame nv-cpt-frame${step === current ? " nv-selected" : ""}`, dataset: { step: String(step), row: String(row) },
         title: `step ${step} · row ${row} · share ${fmt(s.info.share[row])} · cosine with the previous ${fmt((s.info.cosines || [])[row])}`,
-      }, [el("div", { class: "nv-cpt-frame-crops" }, crops), el("figcaption", { text: String(step) })]);
+      }, [el("div", { class: "nv-cpt-frame-crops" }, [fv, ...crops]), el("figcaption", { text: String(step) })]);
     } catch (error) {
       return el("figure", { class: "nv-frame nv-error", dataset: { step: String(step) }, text: `step ${step}: ${error.message}` });
     }

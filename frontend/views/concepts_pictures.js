@@ -1,11 +1,14 @@
-// Decoding the Concepts kind's two grids (step JSON `images`, `crops`,
-// `heatmaps`): concept c's exemplar crops (row c of the crops grid) and, per
-// probe input n, the input (tile 0 of row n) with concept c's heatmap (tile
-// 1 + c, grey q standing for lo + q/255·(hi − lo), the tile's own range).
+// Decoding the Concepts kind's grids (step JSON `images`, `crops`,
+// `heatmaps`, `fv`): concept c's exemplar crops (row c of the crops grid),
+// per probe input n the input (tile 0 of row n) with concept c's heatmap (tile
+// 1 + c, grey q standing for lo + q/255·(hi − lo), the tile's own range), and
+// concept c's feature visualization (tile c of the fv row) with its flags.
 
 import { imageUrl, loadImage } from "../shared/api.js";
 import { lut } from "../shared/colormaps.js";
 import { cropTile, tilePixels } from "../shared/decode.js";
+import { el } from "../shared/dom.js";
+import { ascentMarks } from "../shared/flags.js";
 
 /** Loads one of a step's images by role ("crops" or "heatmaps"); null when absent. */
 export async function conceptImage(col, entry, role) {
@@ -25,6 +28,27 @@ export function conceptCrops(img, info, row, max = Infinity) {
   if (!img || !layout) return [];
   const count = Math.min(layout.cols, max);
   return Array.from({ length: count }, (_, j) => cropTile(img, layout, row * layout.cols + j));
+}
+
+/**
+ * Concept `row`'s feature visualization as a figure of `size` px, or null
+ * when the step has none: a flagged picture (dead, noise, flat, ...) is dimmed
+ * and says why, never shown as a finding.
+ */
+export function conceptFv(img, info, row, size) {
+  const fv = info && info.fv;
+  if (!img || !fv || !fv.layout) return null;
+  const canvas = cropTile(img, fv.layout, row);
+  canvas.style.width = `${size}px`;
+  canvas.style.height = `${size}px`;
+  canvas.classList.add("nv-pixelated");
+  const marks = ascentMarks(fv, row);
+  const steps = fv.steps_done < fv.steps ? ` · ${fv.steps_done} of ${fv.steps} steps (budget)` : "";
+  const title = `the input that most raises this concept's coefficient (feature visualization, ${fv.preset}${steps})`;
+  return el("figure", {
+    class: `nv-cpt-fv${marks.length ? " nv-flagged" : ""}`, dataset: { flags: marks.map((m) => m.id).join(" ") },
+    title: marks.length ? `${title}\n${marks.map((m) => m.text).join("\n")}` : title,
+  }, [canvas, el("figcaption", { text: marks.length ? marks.map((m) => `${m.symbol} ${m.id}`).join(" ") : "FV" })]);
 }
 
 /** The number of probe inputs with heatmaps. */

@@ -1,7 +1,8 @@
 // Concepts view (kind `concepts`): a layer's concepts, non-negative factors of
 // its activations over held-out examples. Per run a card: the layer's
 // explained share of energy, the ids gone since the previous step, then one
-// card per concept (largest share first): its top exemplar crops, its share,
+// card per concept (largest share first): its feature visualization (flagged
+// when unreadable), its top exemplar crops, its share,
 // its importance per class and badges (new, unstable). A concept opens its
 // page (concepts_page.js), followed across steps by its stable id.
 
@@ -9,19 +10,20 @@ import { cardGrid, column, viewTitle } from "../shared/columns.js";
 import { activate, el, fmt } from "../shared/dom.js";
 import { kindEmpty } from "../shared/empty.js";
 import { conceptPage } from "./concepts_page.js";
-import { className, conceptCrops, conceptImage, cropLayout, topClasses } from "./concepts_pictures.js";
+import { className, conceptCrops, conceptFv, conceptImage, cropLayout, topClasses } from "./concepts_pictures.js";
 
 const NEW = "no partner in the previous step: a concept of its own since this step";
 const UNSTABLE = "a second sample of examples does not find it again (low stability): read it with care";
 
-/** A column's step with its crops grid loaded (`crops`). */
+/** A column's step with its crops grid and fv row loaded (`crops`, `fv`). */
 async function loadCrops(col) {
   if (col.error) return { col, error: String(col.error.message || col.error) };
   if (!col.at) return { col, error: "no steps logged for this tag" };
   const entry = col.at.entry;
   if (!entry.info) return { col, entry, error: `step ${entry.step}: ${entry.error || "step JSON unreadable"}` };
   try {
-    return { col, entry, crops: await conceptImage(col, entry, "crops"), error: null };
+    const [crops, fv] = await Promise.all([conceptImage(col, entry, "crops"), conceptImage(col, entry, "fv")]);
+    return { col, entry, crops, fv, error: null };
   } catch (error) {
     return { col, entry, error: `crops of step ${entry.step}: ${error.message}` };
   }
@@ -75,7 +77,10 @@ function conceptCard(l, row, ctx, size) {
       el("span", { class: "nv-spacer" }),
       el("span", { class: "nv-cpt-share", title: "its share of the layer's coefficients", text: pct(info.share[row]) }),
     ]),
-    el("div", { class: "nv-cpt-crops" }, crops.length ? crops : [el("span", { class: "nv-minor", text: "no crops (inputs are not images)" })]),
+    el("div", { class: "nv-cpt-pictures" }, [
+      conceptFv(l.fv, info, row, size + 8),
+      el("div", { class: "nv-cpt-crops" }, crops.length ? crops : [el("span", { class: "nv-minor", text: "no crops (inputs are not images)" })]),
+    ]),
     importanceBars(info, row),
   ]);
 }

@@ -6,6 +6,7 @@ bank to the previous one's."""
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -26,12 +27,16 @@ from tb_netviz.methods.concepts import (
     match,
 )
 from tb_netviz.methods.concepts import patches as patches_lib
+from tb_netviz.methods.concepts.visualize import ConceptVisualizer
 from tb_netviz.methods.units import exemplars as units_exemplars
 from tb_netviz.pictures import concepts as pictures
+from tb_netviz.pictures import readability
 
 # Importance scalars are written per concept and class up to this many
 # classes (beyond, the Scalars tab would drown; the step JSON has them all).
 MAX_SCALAR_CLASSES = 16
+# Examples read once for the feature visualizations' data statistics and flags.
+FV_EXAMPLES = 256
 
 
 class ConceptsLogger(Logger):
@@ -58,6 +63,9 @@ class ConceptsLogger(Logger):
         stability: bool = True,
         threshold: float = THRESHOLD,
         max_crop_size: int = 64,
+        fv: bool = True,
+        fv_steps: int | None = None,
+        fv_budget_s: float | None = 60.0,
     ):
         """Args:
         model: a built model with one image input (and, with `importance`,
@@ -74,6 +82,10 @@ class ConceptsLogger(Logger):
         class_names: one name per class.
         threshold: the least cosine for a concept to keep its id.
         max_crop_size: crops are drawn at most this many pixels a side.
+        fv: picture each concept's direction (`ConceptVisualizer`, the
+          default preset) at each step; fv_steps: its steps (None: the
+          preset's); fv_budget_s: seconds for them per layer and step (the
+          images are written after the steps done, recorded), None: no limit.
 
         Raises:
           ValueError: examples or a probe that do not fit, an unknown layer
@@ -109,6 +121,16 @@ class ConceptsLogger(Logger):
                 "classes; give one name per class"
             )
         self._rank = len(model.inputs[0].shape)
+        self._fv_steps, self._fv_budget = fv_steps, fv_budget_s
+        sample = _fv_sample(self.examples, self._rank)
+        self._fv_data = None if sample is None else readability.data_stats(sample)
+        self._visualizers = {
+            layer: ConceptVisualizer(
+                model, layer, ex.k, ex.channels, sample, self._range
+            )
+            for layer, ex in self._extractors.items()
+            if fv and self._rank == 4
+        }
         # Per layer the last logged bank: (directions (k, K), ids (k,), next id).
         self.banks: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
 
@@ -162,6 +184,7 @@ class ConceptsLogger(Logger):
             found.stability,
             found.unstable,
             self._max_crop,
+            self._fv(layer, found.directions),
         )
         if record[0]["nonfinite"]:
             warn_nonfinite(self.group, layer, step)
@@ -169,6 +192,35 @@ class ConceptsLogger(Logger):
         self.banks[layer] = (found.directions, matched.ids, matched.next_id)
         seconds = time.perf_counter() - start
         return self.write(self.group, layer, step, record, seconds, extra)
+
+    def _fv(self, layer: str, directions: np.ndarray) -> dict[str, Any] | None:
+        """The concepts' feature visualizations for `pictures.record`, or None."""
+        vis = self._visualizers.get(layer)
+        if vis is None:
+            return None
+        found = vis(directions, self._fv_steps, budget_s=self._fv_budget)
+        if found.stopped_early:
+            warnings.warn(
+                f"NetViz: the concepts fv_budget_s ran out at layer {layer!r}: "
+                f"wrote the concepts' pictures after {found.steps_done} of "
+                f"{found.settings['steps']} steps (raise Concepts(fv_budget_s=...)).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return {
+            "images": found.images,
+            "objective": found.objective,
+            "start_objective": found.start_objective,
+            "gradient": found.gradient,
+            "data": self._fv_data,
+            "facts": {
+                "preset": vis.preset,
+                "objective_name": "least-squares coefficient of the concept",
+                "steps": int(found.settings["steps"]),
+                "steps_done": int(found.steps_done),
+                "budget_exhausted": bool(found.stopped_early),
+            },
+        }
 
     def _scalars(self, layer: str, info: dict[str, Any], step: int) -> None:
         """Each concept's share and (few classes) importance per class."""
@@ -209,6 +261,22 @@ def _check_nonnegative(model: keras.Model, layer: str, probe) -> None:
             raise patches_lib.negative_error(model, layer, low)
 
 
+def _fv_sample(examples, rank: int) -> np.ndarray | None:
+    """Up to `FV_EXAMPLES` examples as an array (images only), or None."""
+    if rank != 4:
+        return None
+    if isinstance(examples, np.ndarray):
+        return examples[:FV_EXAMPLES]
+    taken, count = [], 0
+    for batch in examples:
+        x = np.asarray(batch[0] if isinstance(batch, (tuple, list)) else batch)
+        taken.append(x[None] if x.ndim == rank - 1 else x)  # unbatched elements
+        count += len(taken[-1])
+        if count >= FV_EXAMPLES:
+            break
+    return np.concatenate(taken)[:FV_EXAMPLES] if taken else None
+
+
 def _list(values) -> list | None:
     return None if values is None else np.asarray(values).tolist()
 
@@ -230,6 +298,9 @@ class Concepts(Spec):
     seed: int = 0
     class_names: Sequence[str] | None = None
     labels: Any = None
+    fv: bool = True
+    fv_steps: int | None = None
+    fv_budget_s: float | None = 60.0
 
     def build(self, context: Context) -> ConceptsLogger:
         s = self.settings()

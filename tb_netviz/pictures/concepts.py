@@ -1,7 +1,8 @@
-"""A layer's concepts as pictures: crops per concept, heatmaps per probe input
-(numpy only).
+"""A layer's concepts as pictures: crops per concept, heatmaps per probe input,
+a feature visualization per concept (numpy only).
 
-Two images per record (the grid contract is in `layout.py`):
+Up to three images per record (the grid contract is in `layout.py`; their
+indices are `info["images"]`):
 
 * sample 0, the crops grid: row c is concept c (the record's order, largest
   share first; its id is `ids[c]`), tile `(c, j)` the receptive field around
@@ -13,6 +14,10 @@ Two images per record (the grid contract is in `layout.py`):
   it in grey: pixel q stands for `lo + q / 255 * (hi - lo)`, `[lo, hi]` the
   tile's own min and max (`heatmaps.scales[n][c]`); coefficients are
   non-negative, so there is no signed encoding.
+* the feature visualizations: one row, tile c the picture of concept c's
+  direction (`methods.concepts.ConceptVisualizer`) in the input range, with
+  the ascent kind's flags (`pictures.ascent.flags`: dead, saturated,
+  constant, flat, noise, fine, border) in `info["fv"]["flags"]`.
 
 Every number in the JSON is finite: NaN and Inf are written as null.
 """
@@ -24,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from tb_netviz.pictures import ascent as ascent_pictures
 from tb_netviz.pictures.exemplars import crop, resize
 from tb_netviz.pictures.layout import QMAX, assemble, short, to_uint8
 
@@ -50,6 +56,7 @@ def record(
     stability: np.ndarray | None = None,
     unstable: np.ndarray | None = None,
     max_crop_size: int = 64,
+    fv: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[np.ndarray]]:
     """Draws one layer's concepts at one step.
 
@@ -72,11 +79,16 @@ def record(
       stability: float `(k,)` cosine with a second sample's partner, or None.
       unstable: bool `(k,)`, the concepts whose stability is too low, or None.
       max_crop_size: crops are resized to at most this many pixels a side.
+      fv: the concepts' feature visualizations, or None: `images` float
+        `(k, H, W, c)`, `objective`, `start_objective`, `gradient` `(k,)`,
+        `data` (`readability.DataStats` or None) and `facts` (JSON-able, as
+        they are: preset, steps, budget).
 
     Returns:
-      `(info, images)`: the step JSON and `[crops grid, heatmaps grid]` (uint8
-      `(H, W, c)`); a grid that cannot be drawn (inputs that are not images,
-      a vector layer) is left out and its `images` entry is null.
+      `(info, images)`: the step JSON and `[crops grid, heatmaps grid, fv row]`
+      (uint8 `(H, W, c)`); a grid that cannot be drawn (inputs that are not
+      images, a vector layer, no fv) is left out and its `images` entry is
+      null.
     """
     k, n = indices.shape
     info: dict[str, Any] = {
@@ -111,12 +123,45 @@ def record(
     info["images"] = {
         "crops": None if crops is None else 0,
         "heatmaps": None if maps is None else len(images) - 1,
+        "fv": None,
     }
+    drawn = _fv(fv, input_range)
+    info["fv"] = None if drawn is None else drawn[1]
+    if drawn is not None:
+        images.append(drawn[0])
+        info["images"]["fv"] = len(images) - 1
     info["nonfinite"] = bool(
         not np.isfinite(np.asarray(values, np.float64)).all()
         or (heatmaps is not None and not np.isfinite(heatmaps).all())
+        or (fv is not None and not np.isfinite(fv["objective"]).all())
     )
     return info, images
+
+
+def _fv(fv, input_range):
+    """`(row uint8 (H, W, c), {"layout", "objective", "flags",
+    "data_reference", **facts})` of
+    the concepts' feature visualizations, or None (none, or not images)."""
+    if fv is None or np.ndim(fv["images"]) != 4:
+        return None
+    pictures = np.nan_to_num(np.asarray(fv["images"], np.float32), nan=input_range[0])
+    data = ascent_pictures.reference(pictures, input_range, fv["data"])
+    marks = ascent_pictures.flags(
+        pictures,
+        input_range,
+        fv["objective"],
+        fv["start_objective"],
+        fv["gradient"],
+        data,
+    )
+    grid, layout = assemble(to_uint8(pictures, input_range)[None], len(pictures), PAD)
+    return grid[0], {
+        "layout": layout,
+        "objective": finite(fv["objective"]),
+        "flags": marks,
+        "data_reference": data.to_json(),
+        **fv["facts"],
+    }
 
 
 def _crops(indices, windows, inputs, input_range, max_crop_size):

@@ -150,6 +150,24 @@ def deepdream() -> Objective:
     return Objective(fn, "deepdream", uses_channels=False)
 
 
+def direction(vectors) -> Objective:
+    """Mean over positions of the activations' dot product with a direction:
+    image k raises `mean_p a_p . vectors[c_k]`.
+
+    Args:
+      vectors: float32 `(D, K)`, one direction per row in the layer's channel
+        space (a `tf.Variable` to change them without retracing); the images'
+        channel indices pick the rows.
+    """
+
+    def fn(a, c):
+        v = tf.gather(tf.cast(vectors, a.dtype), c)  # (B, K)
+        flat = tf.reshape(a, (tf.shape(a)[0], -1, a.shape[-1]))  # (B, P, K)
+        return tf.reduce_mean(tf.einsum("bpk,bk->bp", flat, v), axis=1)
+
+    return Objective(fn, "direction")
+
+
 def as_objective(spec) -> Objective:
     """Returns an `Objective` from a name in `NAMES`, an `Objective` or a callable."""
     if isinstance(spec, Objective):
