@@ -9,7 +9,8 @@ Methods: Grad-CAM, Saliency, SmoothGrad (`--samples` n), Integrated Gradients
 layer (VGG16 `block5_pool`, the CNN `pool2`, K = 512 and 32 channels).
 
 - tb_netviz: one `Attributor` call for all the methods, at its defaults
-  (`batch_size=32` rows a pass); each method's `seconds`, and the whole call.
+  (rows a pass sized from the input: 341 rows of 32x32x3, 32 of 224x224x3;
+  no padded pass); each method's `seconds`, and the whole call.
 - the floor, the least work each method must do, in plain TF: a clone of the
   model whose output's softmax is made linear (the class score is the logit,
   as in tb_netviz), one `tf.function` per method, a `GradientTape` of the
