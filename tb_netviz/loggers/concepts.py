@@ -6,7 +6,6 @@ bank to the previous one's."""
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -16,6 +15,7 @@ import tensorflow as tf
 
 from tb_netviz import config, metadata
 from tb_netviz.loggers.base import Logger, warn_nonfinite
+from tb_netviz.loggers.concept_pictures import ConceptPictures
 from tb_netviz.loggers.exemplars import check_examples
 from tb_netviz.loggers.spec import Context, Spec, spec
 from tb_netviz.methods.concepts import (
@@ -27,16 +27,12 @@ from tb_netviz.methods.concepts import (
     match,
 )
 from tb_netviz.methods.concepts import patches as patches_lib
-from tb_netviz.methods.concepts.visualize import ConceptVisualizer
 from tb_netviz.methods.units import exemplars as units_exemplars
 from tb_netviz.pictures import concepts as pictures
-from tb_netviz.pictures import readability
 
 # Importance scalars are written per concept and class up to this many
 # classes (beyond, the Scalars tab would drown; the step JSON has them all).
 MAX_SCALAR_CLASSES = 16
-# Examples read once for the feature visualizations' data statistics and flags.
-FV_EXAMPLES = 256
 
 
 class ConceptsLogger(Logger):
@@ -121,16 +117,18 @@ class ConceptsLogger(Logger):
                 "classes; give one name per class"
             )
         self._rank = len(model.inputs[0].shape)
-        self._fv_steps, self._fv_budget = fv_steps, fv_budget_s
-        sample = _fv_sample(self.examples, self._rank)
-        self._fv_data = None if sample is None else readability.data_stats(sample)
-        self._visualizers = {
-            layer: ConceptVisualizer(
-                model, layer, ex.k, ex.channels, sample, self._range
+        self._fv = (
+            ConceptPictures(
+                model,
+                self._extractors,
+                self.examples,
+                self._range,
+                fv_steps,
+                fv_budget_s,
             )
-            for layer, ex in self._extractors.items()
             if fv and self._rank == 4
-        }
+            else None
+        )
         # Per layer the last logged bank: (directions (k, K), ids (k,), next id).
         self.banks: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
 
@@ -184,7 +182,7 @@ class ConceptsLogger(Logger):
             found.stability,
             found.unstable,
             self._max_crop,
-            self._fv(layer, found.directions),
+            None if self._fv is None else self._fv(layer, found.directions),
         )
         if record[0]["nonfinite"]:
             warn_nonfinite(self.group, layer, step)
@@ -192,35 +190,6 @@ class ConceptsLogger(Logger):
         self.banks[layer] = (found.directions, matched.ids, matched.next_id)
         seconds = time.perf_counter() - start
         return self.write(self.group, layer, step, record, seconds, extra)
-
-    def _fv(self, layer: str, directions: np.ndarray) -> dict[str, Any] | None:
-        """The concepts' feature visualizations for `pictures.record`, or None."""
-        vis = self._visualizers.get(layer)
-        if vis is None:
-            return None
-        found = vis(directions, self._fv_steps, budget_s=self._fv_budget)
-        if found.stopped_early:
-            warnings.warn(
-                f"NetViz: the concepts fv_budget_s ran out at layer {layer!r}: "
-                f"wrote the concepts' pictures after {found.steps_done} of "
-                f"{found.settings['steps']} steps (raise Concepts(fv_budget_s=...)).",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        return {
-            "images": found.images,
-            "objective": found.objective,
-            "start_objective": found.start_objective,
-            "gradient": found.gradient,
-            "data": self._fv_data,
-            "facts": {
-                "preset": vis.preset,
-                "objective_name": "least-squares coefficient of the concept",
-                "steps": int(found.settings["steps"]),
-                "steps_done": int(found.steps_done),
-                "budget_exhausted": bool(found.stopped_early),
-            },
-        }
 
     def _scalars(self, layer: str, info: dict[str, Any], step: int) -> None:
         """Each concept's share and (few classes) importance per class."""
@@ -259,22 +228,6 @@ def _check_nonnegative(model: keras.Model, layer: str, probe) -> None:
     for _, low in patches_lib.PatchPass(model, layer).batches(probe):
         if not low >= 0:  # NaN fails too
             raise patches_lib.negative_error(model, layer, low)
-
-
-def _fv_sample(examples, rank: int) -> np.ndarray | None:
-    """Up to `FV_EXAMPLES` examples as an array (images only), or None."""
-    if rank != 4:
-        return None
-    if isinstance(examples, np.ndarray):
-        return examples[:FV_EXAMPLES]
-    taken, count = [], 0
-    for batch in examples:
-        x = np.asarray(batch[0] if isinstance(batch, (tuple, list)) else batch)
-        taken.append(x[None] if x.ndim == rank - 1 else x)  # unbatched elements
-        count += len(taken[-1])
-        if count >= FV_EXAMPLES:
-            break
-    return np.concatenate(taken)[:FV_EXAMPLES] if taken else None
 
 
 def _list(values) -> list | None:
