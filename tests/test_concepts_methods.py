@@ -224,6 +224,54 @@ def test_projection_is_non_negative_least_squares():
     assert grad[u == 0].min() > -1e-3 * scale
 
 
+def _nnls_brute_force(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """min ||a_r - u W||^2 over u >= 0 for each row, by trying every support."""
+    k = len(w)
+    best = np.zeros((len(a), k))
+    for r, row in enumerate(a):
+        low = np.inf
+        for support in itertools.product([0, 1], repeat=k):
+            s = np.flatnonzero(support)
+            u = np.zeros(k)
+            if len(s):
+                u[s] = np.linalg.lstsq(w[s].T, row, rcond=None)[0]
+            if (u >= 0).all() and np.sum((row - u @ w) ** 2) < low - 1e-12:
+                low, best[r] = np.sum((row - u @ w) ** 2), u
+    return best
+
+
+def test_projection_equals_brute_force_nnls():
+    rng = np.random.default_rng(2)
+    a = rng.random((40, 9)) * (rng.random((40, 9)) < 0.6) - 0.1
+    # Dense positive directions overlap (cond(W W^T) ~ 40): many sweeps; sparse
+    # ones, as concepts come out (cond 2 here, 5-12 at the demo's conv2): the default.
+    for density, sweeps in ((1.0, 300), (0.4, None)):
+        w = rng.random((4, 9)) * (rng.random((4, 9)) < density) + 1e-3
+        w /= np.linalg.norm(w, axis=1, keepdims=True)
+        exact = _nnls_brute_force(a.astype(np.float64), w)
+        assert (exact == 0).any() and (exact > 0).any()  # both kinds of support
+        got = project(a, w) if sweeps is None else project(a, w, sweeps=sweeps)
+        np.testing.assert_allclose(got, exact, atol=1e-4)
+
+
+def test_a_hals_sweep_is_the_coordinate_update_and_keeps_a_dead_part():
+    from tb_netviz.methods.concepts.factorize import sweep
+
+    rng = np.random.default_rng(3)
+    x, y = rng.random((50, 3)), rng.random((3, 7))
+    y[1] = 0  # a dead part: g_11 = 0
+    a = rng.random((50, 7))
+    b, g = a @ y.T, y @ y.T
+    want = x.copy()
+    for j in range(3):  # Cichocki & Phan's update, one column at a time
+        if g[j, j] > 0:
+            step = (b[:, j] - want @ g[:, j]) / g[j, j]
+            want[:, j] = np.maximum(want[:, j] + step, 0)
+    got = sweep(tf.constant(x), tf.constant(b), tf.constant(g)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(got[:, 1], x[:, 1])
+
+
 def test_determinism_and_datasets_read_the_same():
     model = small_cnn()
     x = np.random.default_rng(0).random((200, 16, 16, 3)).astype(np.float32)

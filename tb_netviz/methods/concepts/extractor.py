@@ -11,7 +11,10 @@ patch holds. Two streamed passes over the examples:
 2. forward and backward through the model with W fixed (`scoring`): every
    position's coefficients (the non-negative projection onto W), so each
    concept gets its top exemplars with their receptive-field boxes, as the
-   channels' exemplars do, and its importance per class.
+   channels' exemplars do, and its importance per class. For an array of
+   examples whose activations and gradients fit `scoring.CACHE_BYTES`, pass 1
+   already runs this forward and backward and keeps them, so pass 2 only
+   projects (the same numbers, one forward pass fewer).
 
 Defaults: k = min(8, K) concepts (8: a bank a person can read at a glance);
 `patches` = 4096. With `stability`, a second sample (another seed, the same
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tb_netviz.methods.common.receptive_field import receptive_field
 from tb_netviz.methods.concepts import factorize, matching, scoring
@@ -104,6 +108,12 @@ class ConceptExtractor:
         self.num_classes = None if output is None else output.num_classes
         self.field = receptive_field(model, layer)
         self._input_size = tuple(model.inputs[0].shape[1:3])
+        shape = facts.output_shape[1:]  # bytes per example kept for pass 2
+        self._cache_bytes = (
+            4 * (2 if output else 1) * int(np.prod(shape))
+            if None not in shape
+            else np.inf
+        )
         self._patches = patches_lib.PatchPass(model, layer, batch_size)
         self._scores = scoring.ScorePass(model, self._patches, output)
         self.settings = {
@@ -139,10 +149,15 @@ class ConceptExtractor:
             non-negative layers), fewer than max(2, k) examples, labels that
             do not fit.
         """
-        seq = np.random.SeedSequence(self._seed)
-        seeds = seq.spawn(4)
-        sample = self._patches(
-            examples, self._budget, seeds[:2] if self._stability else seeds[:1]
+        seeds = np.random.SeedSequence(self._seed).spawn(4)
+        m, kept = self._cached_rows(examples), []
+        if m is None:
+            batches = self._patches.batches(examples)
+        else:  # pass 1 runs pass 2's forward step and keeps its batches
+            targets = scoring.check_labels(labels, m, self.num_classes)
+            batches = _kept(self._scores.forward(examples, targets), kept)
+        sample = self._patches.sample(
+            batches, self._budget, seeds[:2] if self._stability else seeds[:1]
         )
         least = max(MIN_EXAMPLES, self.k)
         if sample.examples < least or len(sample.patches[0]) < self.k:
@@ -150,7 +165,8 @@ class ConceptExtractor:
                 f"Concepts of {self.k} parts need at least {least} examples (hundreds "
                 f"give stable ones); got {sample.examples}."
             )
-        targets = scoring.check_labels(labels, sample.examples, self.num_classes)
+        if m is None:
+            targets = scoring.check_labels(labels, sample.examples, self.num_classes)
         fit = factorize.nmf(
             sample.patches[0], self.k, _int_seed(seeds[2]), self._max_iter
         )
@@ -161,8 +177,19 @@ class ConceptExtractor:
                 sample.patches[1], self.k, _int_seed(seeds[3]), self._max_iter
             )
             stability = matching.match(check.directions, w, threshold=0.0).cosines
-        scores = self._scores(examples, w, targets)
+        if m is None:
+            scores = self._scores(examples, w, targets)
+        else:
+            scores = self._scores.reduce(kept, w)
         return self._result(sample, fit, stability, scores, targets, probes, upsample)
+
+    def _cached_rows(self, examples) -> int | None:
+        """M, if pass 1 keeps what pass 2 needs (`scoring.CACHE_BYTES`); None
+        to read `examples` twice (a dataset, or too many activations)."""
+        if isinstance(examples, tf.data.Dataset):
+            return None
+        m = len(examples[0] if isinstance(examples, (list, tuple)) else examples)
+        return m if m * self._cache_bytes <= scoring.CACHE_BYTES else None
 
     def _result(self, sample, fit, stability, scores, labels, probes, upsample):
         m = sample.examples
@@ -212,6 +239,13 @@ class ConceptExtractor:
         return scoring.heatmaps(
             self._patches, probes, directions, self._input_size if upsample else None
         )
+
+
+def _kept(forwarded, kept: list):
+    """Pass 1's batches from pass 2's forward step, each kept in `kept`."""
+    for step in forwarded:
+        kept.append(step)
+        yield step[0].numpy(), float(step[3])
 
 
 def _int_seed(seq: np.random.SeedSequence) -> int:

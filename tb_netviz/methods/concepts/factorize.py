@@ -52,16 +52,41 @@ class Factorization:
     iterations: int
 
 
+def sweep_factors(b: tf.Tensor, g: tf.Tensor):
+    """What a HALS sweep needs from `b = A Y^T` `(R, k)` and `g = Y Y^T`
+    `(k, k)` (k static), as `sweep_rows` takes it: `bh` k tensors `(R,)`,
+    `bh_j = b_j / g_jj`, and `m` k x k scalars, `m[j][i] = g_ij / g_jj` off
+    the diagonal and 0 on it; a dead part (`g_jj = 0`) gets `bh_j = 0`,
+    `m[j][i] = 0` and `m[j][j] = -1`, so its column is kept as it is."""
+    k = int(g.shape[0])
+    d = tf.linalg.diag_part(g)
+    live = d > 0
+    inv = tf.where(live, 1.0 / tf.where(live, d, tf.ones_like(d)), tf.zeros_like(d))
+    m = tf.transpose(g * inv[None, :]) * (1.0 - tf.eye(k, dtype=g.dtype))
+    m = m - tf.linalg.diag(tf.cast(tf.logical_not(live), g.dtype))
+    bh = tf.unstack(tf.transpose(b * inv[None, :]), num=k)
+    return bh, [tf.unstack(row, num=k) for row in tf.unstack(m, num=k)]
+
+
+def sweep_rows(cols: list, bh: list, m: list) -> list:
+    """One HALS sweep over the columns `cols` (k tensors `(R,)` >= 0) of x:
+    column j in turn becomes `relu(bh_j - sum_i m[j][i] x_i)`, the minimizer
+    of `||A - x Y||^2` over it given the others (`sweep_factors`). Graph ops;
+    returns the new columns."""
+    cols = list(cols)
+    for j in range(len(cols)):
+        fitted = tf.add_n([c * m[j][i] for i, c in enumerate(cols)])
+        cols[j] = tf.nn.relu(bh[j] - fitted)
+    return cols
+
+
 def sweep(x: tf.Tensor, b: tf.Tensor, g: tf.Tensor) -> tf.Tensor:
     """One HALS sweep: each column j of `x` `(R, k)` >= 0 in turn minimizes
     `||A - x Y||^2` given the others, with `b = A Y^T` `(R, k)` and
-    `g = Y Y^T` `(k, k)`; k static. Graph ops; returns the new `x`."""
-    cols, bs = tf.unstack(x, axis=1), tf.unstack(b, axis=1)
-    for j in range(len(cols)):
-        d = g[j, j]
-        fitted = tf.add_n([c * g[i, j] for i, c in enumerate(cols)])
-        step = (bs[j] - fitted) / tf.where(d > 0, d, tf.ones_like(d))
-        cols[j] = tf.where(d > 0, tf.nn.relu(cols[j] + step), cols[j])
+    `g = Y Y^T` `(k, k)`; k static; a dead part's column is kept. Graph ops;
+    returns the new `x`."""
+    k = int(g.shape[0])
+    cols = sweep_rows(tf.unstack(x, num=k, axis=1), *sweep_factors(b, g))
     return tf.stack(cols, axis=1)
 
 
@@ -199,14 +224,15 @@ def project_tensor(a, w, sweeps: int = PROJECT_SWEEPS):
     k = int(w.shape[0])
     # A tiny ridge keeps the start defined when two concepts coincide.
     ridge = 1e-6 * tf.maximum(tf.linalg.trace(g), 1e-12) / k
-    start = tf.linalg.solve(g + ridge * tf.eye(k), tf.transpose(b))
-    u = tf.nn.relu(tf.transpose(start))
-    _, u = tf.while_loop(
-        lambda i, u: i < sweeps,
-        lambda i, u: (i + 1, sweep(u, b, g)),
-        (tf.constant(0), u),
+    start = tf.linalg.solve(g + ridge * tf.eye(k), tf.transpose(b))  # (k, R)
+    bh, m = sweep_factors(b, g)  # fixed: computed once, outside the loop
+    _, *cols = tf.while_loop(
+        lambda i, *_: i < sweeps,
+        lambda i, *cols: (i + 1, *sweep_rows(cols, bh, m)),
+        (tf.constant(0), *tf.unstack(tf.nn.relu(start), num=k)),
         parallel_iterations=1,
     )
+    u = tf.stack(cols, axis=1)
     norm2 = tf.reduce_sum(a * a)
     return u, tf.nn.relu(error(norm2, u, b, g)), norm2
 

@@ -162,11 +162,18 @@ class PatchPass:
         Raises:
           ValueError: a negative or non-finite activation (see the module).
         """
+        return self.sample(self.batches(examples), budget, seeds)
+
+    def sample(
+        self, batches, budget: int, seeds: Sequence[np.random.SeedSequence]
+    ) -> Sample:
+        """`__call__` on batches already run: `(acts (B, *spatial, K), min)`
+        pairs as `batches` yields them (or another pass to the same layer)."""
         rngs = [np.random.default_rng(s) for s in seeds]
         keys = [np.zeros(0) for _ in seeds]
         kept = [None for _ in seeds]
         seen, spatial = 0, ()
-        for acts, low in self.batches(examples):
+        for acts, low in batches:
             if not low >= 0:  # NaN fails too
                 raise negative_error(self._model, self.layer, low)
             spatial = acts.shape[1:-1]

@@ -35,6 +35,10 @@ from tb_netviz.methods.concepts import factorize
 from tb_netviz.methods.concepts.patches import PatchPass
 from tb_netviz.methods.units import health
 
+# The most bytes of activations (and gradients) the extractor keeps from the
+# first pass for the second: 1,000 32x32 images at a 16x16x32 layer take 64 MiB.
+CACHE_BYTES = 256 * 2**20
+
 
 @dataclasses.dataclass(frozen=True)
 class Scores:
@@ -70,7 +74,13 @@ def check_importance(model: keras.Model) -> targets_lib.OutputFacts:
 
 
 class ScorePass:
-    """Streams examples once more with the directions fixed; traces once per k."""
+    """Streams examples once more with the directions fixed; traces once per k.
+
+    Two traced steps per batch: `forward` (the layer's activations, and with
+    importance their gradient) and `reduce` (projection, maxima, contributions).
+    The extractor may run `forward` during the first pass and keep its batches
+    (`CACHE_BYTES`), so the second pass reads no example again.
+    """
 
     def __init__(
         self,
@@ -85,7 +95,10 @@ class ScorePass:
         self._rank = len(model.inputs[0].shape)
         if output is not None:
             self._forward = Forward(model, output, patch_pass.layer)
-        self._step = traced(self._batch, autograph=False, reduce_retracing=True)
+        self._forward_step = traced(
+            self._forward_batch, autograph=False, reduce_retracing=True
+        )
+        self._reduce_step = traced(self._reduce, autograph=False, reduce_retracing=True)
 
     def _gradients(self, x, targets):
         """`(acts, dS/dacts, targets)` for a batch; a target < 0 becomes the
@@ -99,13 +112,17 @@ class ScorePass:
             score = tf.reduce_sum(batches.pick(out.scores, chosen))
         return out.features, tape.gradient(score, out.features), chosen
 
-    def _batch(self, x, targets, w):
-        """One batch's per-example maxima, positions, contributions (B, k),
-        targets (B,), and the residual and total energy."""
+    def _forward_batch(self, x, targets):
+        """`(acts (B, ..., K), dS/dacts or None, targets (B,), min of acts)`."""
         if self.output is None:
             acts, grads, chosen = self._patches.acts(x), None, targets
         else:
             acts, grads, chosen = self._gradients(x, targets)
+        return acts, grads, chosen, tf.reduce_min(acts)
+
+    def _reduce(self, acts, grads, w):
+        """One batch's per-example maxima, positions, contributions (B, k),
+        and the residual and total energy."""
         b, k = tf.shape(acts)[0], int(w.shape[0])
         rows = tf.reshape(acts, [-1, tf.shape(acts)[-1]])
         u, err, norm2 = factorize.project_tensor(rows, w)
@@ -118,7 +135,41 @@ class ScorePass:
             )
             parts = tf.reduce_sum(tf.reshape(along, [b, -1, k]) * u, axis=1)
         positions = tf.argmax(u, axis=1)
-        return tf.reduce_max(u, axis=1), positions, parts, chosen, err, norm2
+        return tf.reduce_max(u, axis=1), positions, parts, err, norm2
+
+    def forward(self, examples, labels: np.ndarray | None):
+        """Yields per batch of `examples` the tensors `(acts, grads or None,
+        targets (B,) int32, min)` (`labels` int `(M,)` or None: predicted)."""
+        seen = 0
+        for batch in health.iterate_batches(
+            examples, self._patches.batch_size, self._rank
+        ):
+            n = len(batch[0] if isinstance(batch, list) else batch)
+            want = np.full(n, -1, np.int32)
+            if labels is not None:
+                want = np.asarray(labels[seen : seen + n], np.int32)
+            yield self._forward_step(batch, tf.constant(want))
+            seen += n
+
+    def reduce(self, forwarded, directions: np.ndarray) -> Scores:
+        """Projects the batches `forward` gave onto `directions` W `(k, K)`."""
+        w = tf.constant(directions, tf.float32)
+        found: list[list[np.ndarray]] = [[], [], [], []]
+        err = norm2 = 0.0
+        for acts, grads, chosen, *_ in forwarded:
+            maxima, positions, parts, e, total = self._reduce_step(acts, grads, w)
+            for kept, out in zip(found, (maxima, positions, parts, chosen)):
+                kept.append(out.numpy())
+            err, norm2 = err + float(e), norm2 + float(total)
+        maxima, positions, parts, chosen = (np.concatenate(f) for f in found)
+        has = self.output is not None
+        return Scores(
+            maxima=maxima.astype(np.float32),
+            positions=positions.astype(np.int64),
+            contributions=parts.astype(np.float32) if has else None,
+            targets=chosen.astype(np.int64) if has else None,
+            explained=1.0 - err / norm2 if norm2 > 0 else 1.0,
+        )
 
     def __call__(
         self, examples, directions: np.ndarray, labels: np.ndarray | None
@@ -131,30 +182,7 @@ class ScorePass:
           labels: int `(M,)` classes, or None for the predicted ones (only
             with importance).
         """
-        w = tf.constant(directions, tf.float32)
-        found: list[list[np.ndarray]] = [[], [], [], []]
-        err = norm2 = 0.0
-        seen = 0
-        for batch in health.iterate_batches(
-            examples, self._patches.batch_size, self._rank
-        ):
-            n = len(batch[0] if isinstance(batch, list) else batch)
-            want = np.full(n, -1, np.int32)
-            if labels is not None:
-                want = np.asarray(labels[seen : seen + n], np.int32)
-            *outs, e, total = self._step(batch, tf.constant(want), w)
-            for kept, out in zip(found, outs):
-                kept.append(out.numpy())
-            err, norm2, seen = err + float(e), norm2 + float(total), seen + n
-        maxima, positions, parts, chosen = (np.concatenate(f) for f in found)
-        has = self.output is not None
-        return Scores(
-            maxima=maxima.astype(np.float32),
-            positions=positions.astype(np.int64),
-            contributions=parts.astype(np.float32) if has else None,
-            targets=chosen.astype(np.int64) if has else None,
-            explained=1.0 - err / norm2 if norm2 > 0 else 1.0,
-        )
+        return self.reduce(self.forward(examples, labels), directions)
 
 
 def importance(scores: Scores, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
