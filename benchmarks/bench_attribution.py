@@ -18,10 +18,11 @@ layer (VGG16 `block5_pool`, the CNN `pool2`, K = 512 and 32 channels).
   the CAM layer or to the input), then the map's arithmetic; SmoothGrad(n):
   n x that, the n x N x T noisy rows (tb_netviz's noise) forward+backward;
   IG(steps): steps x that, the paper's Riemann sum over `steps` path points
-  (tb_netviz's trapezoid takes steps + 1); Score-CAM: 1 forward of the N
-  inputs, then K forward passes of the N masked inputs. The many-row floors
-  run all rows in one pass on the CNN and in passes of `--floor-rows` (32) on
-  VGG16 (8 x 33 rows of VGG16 at once would need ~18 GB), with no padding.
+  (tb_netviz's trapezoid takes the same `steps` points, its ends weighted
+  half); Score-CAM: 1 forward of the N inputs, then K forward passes of the
+  N masked inputs. The many-row floors run all rows in one pass on the CNN
+  and in passes of `--floor-rows` (32) on VGG16 (8 x 32 rows of VGG16 at
+  once would need ~18 GB), with no padding.
   Ratio = ours / floor; goal <= 1.15.
 - the peers, tf-keras-vis (Gradcam, Scorecam, Saliency, Saliency with
   `smooth_samples`) and tf-explain (GradCAM, VanillaGradients, SmoothGrad,
@@ -33,7 +34,7 @@ changes hit all alike); round 0 is the warm-up (tracing: "first s"), then the
 median of `--repeats` rounds.
 
     python benchmarks/bench_attribution.py [--models vgg16,small] [--images 8]
-        [--samples 16] [--steps 32] [--repeats 3] [--floor-rows 32]
+        [--methods M,...] [--samples 16] [--steps 32] [--repeats 3] [--floor-rows 32]
         [--peer-venv PATH | --no-peers] [--out benchmarks/results/attribution.json]
         [--smoke]
 """
@@ -84,6 +85,8 @@ def bench_model(name: str, args, pythons: dict, tmp: str) -> dict:
 
     model = build(name, args.size)
     methods = CNN_METHODS if name == "small" else CNN_METHODS[:4]
+    if args.methods:
+        methods = tuple(m for m in methods if m in args.methods.split(","))
     shape = tuple(model.inputs[0].shape[1:])
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, (args.images, *shape)).astype(np.float32)
@@ -92,11 +95,12 @@ def bench_model(name: str, args, pythons: dict, tmp: str) -> dict:
     ours = Attributor(model, methods, samples=args.samples, steps=args.steps)
     targets = np.full((len(x), 1), ours.predicted(x[:1])[0], np.int64)
     rows = args.floor_rows if name == "vgg16" else 0
-    floor = floors(model, ours.layer, x, targets, args.samples, args.steps, rows)
+    layer = ours.layer or Attributor(model, "gradcam").layer  # no CAM asked for
+    floor = floors(model, layer, x, targets, args.samples, args.steps, rows)
     live = {}
     if pythons:
         data, saved = (os.path.join(tmp, f"{name}.{e}") for e in ("npz", "keras"))
-        np.savez(data, x=x, targets=targets, layer=ours.layer, samples=args.samples,
+        np.savez(data, x=x, targets=targets, layer=layer, samples=args.samples,
                  noise=0.15, sigma=0.15 * (x.max() - x.min()), steps=args.steps,
                  rows=rows, methods=np.array(methods))  # fmt: skip
         model.save(saved)
@@ -205,6 +209,9 @@ def report(name: str, r: dict, peer_names) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="small,vgg16", help="small and/or vgg16")
+    parser.add_argument(
+        "--methods", default="", help="comma-separated subset (default: all)"
+    )
     parser.add_argument("--size", type=int, default=224, help="VGG16 input px a side")
     parser.add_argument("--images", type=int, default=8)
     parser.add_argument("--samples", type=int, default=16, help="SmoothGrad samples")

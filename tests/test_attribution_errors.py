@@ -129,6 +129,7 @@ def test_an_unknown_option_is_a_type_error_naming_it(cnn):
     [
         {"samples": 0},
         {"steps": 2.5},
+        {"steps": 1},
         {"keep": 1.5},
         {"noise": -1},
         {"baseline": "white"},

@@ -153,8 +153,8 @@ def test_saliency_and_gradient_x_input(mlp):
 
 
 def _integrated_gradients(net, x, base, target, steps=64):
-    alphas = np.linspace(0, 1, steps + 1)
-    w = np.full(steps + 1, 1 / steps)
+    alphas = np.linspace(0, 1, steps)  # steps points, both ends
+    w = np.full(steps, 1 / (steps - 1))
     w[[0, -1]] /= 2
     total = sum(
         wk * net.grad(base + a * (x - base), target) for a, wk in zip(alphas, w)

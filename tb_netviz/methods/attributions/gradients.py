@@ -12,8 +12,9 @@ logit where the output is a softmax or sigmoid; see `forward`), per row.
   variance), the same noise as SmoothGrad.
 - integrated_gradients (Sundararajan et al. 2017): `sum_c (x - x') *
   integral_0^1 g(x' + a (x - x')) da`, the integral by the trapezoid rule
-  over `steps` equal intervals (`steps + 1` points, both ends included), so
-  `sum(map) ~ f(x) - f(x')` (completeness, reported per map).
+  over `steps` equally spaced points, both ends included (`steps - 1`
+  intervals; `steps` gradient evaluations, as Captum's `n_steps` counts
+  them), so `sum(map) ~ f(x) - f(x')` (completeness, reported per map).
 
 Every function is traced by the `Attributor`: `(forward, x (N,H,W,C),
 targets (N,T) int32, aux, **static options) -> dict` with `maps` float32
@@ -106,9 +107,9 @@ def integrated_gradients(forward, x, targets, aux, *, steps, batch_size) -> dict
     rows, t_rows = batches.tile(x, targets)
     base, _ = batches.tile(tf.cast(aux["baseline"], x.dtype), targets)
     n_rows = rows.shape[0]
-    alphas = tf.linspace(0.0, 1.0, steps + 1)
-    trapezoid = tf.concat([[0.5], tf.ones([steps - 1]), [0.5]], 0) / steps
-    chunk = batches.per_pass(batch_size, n_rows, steps + 1)
+    alphas = tf.linspace(0.0, 1.0, steps)
+    trapezoid = tf.concat([[0.5], tf.ones([steps - 2]), [0.5]], 0) / (steps - 1)
+    chunk = batches.per_pass(batch_size, n_rows, steps)
 
     def body(idx):
         c = idx.shape[0]
@@ -119,7 +120,7 @@ def integrated_gradients(forward, x, targets, aux, *, steps, batch_size) -> dict
         total = tf.einsum("k,krhwc->rhwc", w, tf.reshape(g, [c, *rows.shape]))
         s, p = tf.reshape(s, [c, n_rows]), tf.reshape(p, [c, n_rows])
         at_0 = tf.cast(idx == 0, tf.float32)
-        at_1 = tf.cast(idx == steps, tf.float32)
+        at_1 = tf.cast(idx == steps - 1, tf.float32)
         ends = tf.stack([at_0, at_1])  # (2, c): where the path starts, ends
         s_0, s_1 = tf.unstack(ends @ s)
         p_1 = tf.unstack(ends @ p)[1]
@@ -127,7 +128,7 @@ def integrated_gradients(forward, x, targets, aux, *, steps, batch_size) -> dict
 
     zero = tf.zeros([n_rows])
     init = (tf.zeros(rows.shape, tf.float32), zero, zero, zero)
-    total, f_base, f_x, p_x = batches.chunked_sum(body, steps + 1, chunk, init)
+    total, f_base, f_x, p_x = batches.chunked_sum(body, steps, chunk, init)
     maps = tf.reduce_sum(tf.cast(rows - base, tf.float32) * total, axis=-1)
     delta = f_x - f_base
     gap = tf.abs(tf.reduce_sum(maps, axis=[1, 2]) - delta)

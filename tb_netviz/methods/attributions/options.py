@@ -4,8 +4,9 @@ Defaults (see each method's module for the definitions):
 
 - smoothgrad, vargrad: `samples=16` noisy copies, `noise=0.15` of the input
   range (Smilkov et al. suggest 10-20 %).
-- integrated_gradients: `steps=64` trapezoid intervals (ReLU networks make
-  the path's gradient jump, so the error falls as 1/steps: 64 keeps
+- integrated_gradients: `steps=64` path points, both ends included, for the
+  trapezoid rule (`steps` gradient evaluations, at least 2; ReLU networks
+  make the path's gradient jump, so the error falls as 1/steps: 64 keeps
   completeness within 1 % on small CNNs where 32 reaches ~1 %);
   `baseline="black"`
   (the input range's lower bound everywhere), or `"zeros"`, a number, or an
@@ -125,6 +126,10 @@ def check_options(options: dict) -> dict:
     for name in _POSITIVE_INTS:
         if not _is_int(found[name]) or found[name] < 1:
             raise ValueError(f"{name} must be a positive int, got {found[name]!r}")
+    if found["steps"] < 2:
+        raise ValueError(
+            f"steps must be at least 2 (the path's two ends), got {found['steps']!r}"
+        )
     for name in _OPTIONAL_INTS:
         if found[name] is not None and (not _is_int(found[name]) or found[name] < 1):
             raise ValueError(
