@@ -8,7 +8,8 @@ batch size, `units.health.BATCH_SIZE` = 64; outputs copied to numpy as
 the demo's concepts layer; 16x16x32, so 256,000 positions):
 
 - `nmf`: one factorization of pass 1's sample (4,096 patches, k = 8);
-- `nmf_stability`: the two the extractor runs with `stability` (its default);
+- `nmf_stability`: the two the extractor runs with `stability` (its default),
+  side by side in one call (`factorize.nmf_many`), as it runs them;
 - `extraction`: `ConceptExtractor(model, layer)(examples, labels)`, every
   default (importance and stability on), the object kept across rounds as
   the logger keeps it;
@@ -83,15 +84,16 @@ def _parted(model, layer: str):
 
 @contextlib.contextmanager
 def _timed_fits(spent: dict):
-    """`factorize.nmf`, as the extractor calls it, adding to `spent["fits"]`."""
+    """`factorize.nmf_many`, as the extractor calls it, adding to
+    `spent["fits"]`."""
     from tb_netviz.methods.concepts import factorize
 
-    original = factorize.nmf
-    factorize.nmf = _timer(original, spent["fits"])
+    original = factorize.nmf_many
+    factorize.nmf_many = _timer(original, spent["fits"])
     try:
         yield
     finally:
-        factorize.nmf = original
+        factorize.nmf_many = original
 
 
 def measure(n: int, repeats: int, epochs: int, layer: str) -> dict:
@@ -127,9 +129,7 @@ def measure(n: int, repeats: int, epochs: int, layer: str) -> dict:
     steps = {
         "floor": floor,
         "nmf": lambda: factorize.nmf(sample.patches[0], ours.k, fit_seeds[0]),
-        "nmf_stability": lambda: [
-            factorize.nmf(p, ours.k, s) for p, s in zip(sample.patches, fit_seeds)
-        ],
+        "nmf_stability": lambda: factorize.nmf_many(sample.patches, ours.k, fit_seeds),
         "extraction": lambda: ours(x, labels=y),
         "parts": parts,
     }

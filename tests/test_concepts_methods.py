@@ -26,6 +26,7 @@ from tb_netviz.methods.concepts import (
     hungarian,
     match,
     nmf,
+    nmf_many,
     project,
 )
 
@@ -210,6 +211,20 @@ def test_nmf_recovers_a_planted_factorization():
     np.testing.assert_allclose(fit.explained, 1 - err, atol=1e-5)
     again = nmf(a, 5)
     np.testing.assert_array_equal(fit.directions, again.directions)
+
+
+def test_fits_run_together_equal_each_fit_alone():
+    rng = np.random.default_rng(1)
+    a = rng.exponential(1, (600, 4)) @ rng.exponential(1, (4, 24))
+    b = rng.exponential(1, (500, 4)) @ rng.exponential(1, (4, 24))
+    together = nmf_many([a, np.zeros((50, 24)), b], 4, [3, 4, 5])
+    alone = [nmf(a, 4, seed=3), nmf(np.zeros((50, 24)), 4, seed=4), nmf(b, 4, seed=5)]
+    for got, want in zip(together, alone, strict=True):
+        np.testing.assert_array_equal(got.directions, want.directions)
+        np.testing.assert_array_equal(got.coefficients, want.coefficients)
+        assert (got.explained, got.iterations) == (want.explained, want.iterations)
+    with pytest.raises(ValueError, match="non-negative"):
+        nmf_many([a, -b], 4, [0, 1])
 
 
 def test_projection_is_non_negative_least_squares():

@@ -17,7 +17,12 @@ from tb_netviz.methods.concepts.extractor import (
     ConceptExtractor,
     extract_concepts,
 )
-from tb_netviz.methods.concepts.factorize import Factorization, nmf, project
+from tb_netviz.methods.concepts.factorize import (
+    Factorization,
+    nmf,
+    nmf_many,
+    project,
+)
 from tb_netviz.methods.concepts.matching import THRESHOLD, Matching, hungarian, match
 from tb_netviz.methods.concepts.patches import nonnegative_layers
 from tb_netviz.methods.concepts.result import STABLE, Concepts
@@ -36,6 +41,7 @@ __all__ = [
     "hungarian",
     "match",
     "nmf",
+    "nmf_many",
     "nonnegative_layers",
     "project",
 ]

@@ -167,16 +167,16 @@ class ConceptExtractor:
             )
         if m is None:
             targets = scoring.check_labels(labels, sample.examples, self.num_classes)
-        fit = factorize.nmf(
-            sample.patches[0], self.k, _int_seed(seeds[2]), self._max_iter
+        # The stability check's fit on the second sample runs beside the first.
+        fits = factorize.nmf_many(
+            sample.patches,
+            self.k,
+            [_int_seed(s) for s in seeds[2 : 2 + len(sample.patches)]],
+            self._max_iter,
         )
-        w = fit.directions
-        stability = None
+        fit, w, stability = fits[0], fits[0].directions, None
         if self._stability:
-            check = factorize.nmf(
-                sample.patches[1], self.k, _int_seed(seeds[3]), self._max_iter
-            )
-            stability = matching.match(check.directions, w, threshold=0.0).cosines
+            stability = matching.match(fits[1].directions, w, threshold=0.0).cosines
         if m is None:
             scores = self._scores(examples, w, targets)
         else:

@@ -157,13 +157,19 @@ def _fit(a, omega, max_iter, tol, k: int):
     return u, w, it, err, norm2
 
 
+def _fits(problems, max_iter, tol, k: int):
+    """`_fit` of each `(a, omega)` of `problems`, in one graph: the fits do
+    not depend on each other, so TensorFlow runs their loops side by side."""
+    return [_fit(a, omega, max_iter, tol, k) for a, omega in problems]
+
+
 @functools.cache
-def _compiled_fit(k: int):
+def _compiled_fits(k: int, count: int):
     any2 = tf.TensorSpec([None, None], tf.float64)
     scalar = tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float64)
     return tf.function(
-        functools.partial(_fit, k=k),
-        input_signature=[any2, any2, *scalar],
+        functools.partial(_fits, k=k),
+        input_signature=[[(any2, any2)] * count, *scalar],
         autograph=False,
     )
 
@@ -191,19 +197,48 @@ def nmf(
     Raises:
       ValueError: a negative or non-finite entry, or k out of range.
     """
-    a = np.asarray(a, np.float64)
-    if a.ndim != 2 or not 1 <= k <= min(a.shape):
-        raise ValueError(f"nmf needs 1 <= k <= min(P, K); got k={k}, A {a.shape}")
-    if not np.isfinite(a).all() or (a < 0).any():
-        raise ValueError("nmf needs a finite, non-negative matrix")
-    if not a.any():  # nothing to explain: unit directions, zero coefficients
-        w = np.eye(k, a.shape[1], dtype=np.float32)
-        return Factorization(np.zeros((len(a), k), np.float32), w, 1.0, 0)
-    width = min(k + _EXTRA, *a.shape)
-    omega = np.random.default_rng(seed).standard_normal((a.shape[1], width))
-    u, w, it, err, norm2 = (
-        t.numpy() for t in _compiled_fit(k)(a, omega, int(max_iter), float(tol))
-    )
+    return nmf_many([a], k, [seed], max_iter, tol)[0]
+
+
+def nmf_many(
+    matrices, k: int, seeds, max_iter: int = MAX_ITER, tol: float = TOL
+) -> list[Factorization]:
+    """`nmf` of each matrix with its seed, the fits run concurrently (one
+    compiled call); each result equals `nmf(matrices[i], k, seeds[i])`.
+
+    Args:
+      matrices: `(P_i, K_i)` non-negative, finite arrays.
+      k: the number of parts of every fit.
+      seeds: one seed per matrix.
+      max_iter, tol: as for `nmf`.
+
+    Raises:
+      ValueError: as for `nmf`, for any of the matrices.
+    """
+    found, problems = [], []
+    for a, seed in zip(matrices, seeds, strict=True):
+        a = np.asarray(a, np.float64)
+        if a.ndim != 2 or not 1 <= k <= min(a.shape):
+            raise ValueError(f"nmf needs 1 <= k <= min(P, K); got k={k}, A {a.shape}")
+        if not np.isfinite(a).all() or (a < 0).any():
+            raise ValueError("nmf needs a finite, non-negative matrix")
+        if not a.any():  # nothing to explain: unit directions, zero coefficients
+            w = np.eye(k, a.shape[1], dtype=np.float32)
+            found.append(Factorization(np.zeros((len(a), k), np.float32), w, 1.0, 0))
+            continue
+        width = min(k + _EXTRA, *a.shape)
+        omega = np.random.default_rng(seed).standard_normal((a.shape[1], width))
+        found.append(len(problems))
+        problems.append((a, omega))
+    if problems:
+        fits = _compiled_fits(k, len(problems))(problems, int(max_iter), float(tol))
+    return [f if isinstance(f, Factorization) else _ordered(fits[f]) for f in found]
+
+
+def _ordered(fit) -> Factorization:
+    """A `Factorization` from `_fit`'s tensors: W's rows at unit norm (their
+    norms moved into U), concepts by total coefficient, largest first."""
+    u, w, it, err, norm2 = (t.numpy() for t in fit)
     norms = np.sqrt((w * w).sum(axis=1))
     u = u * norms
     w = w / np.where(norms > 0, norms, 1.0)[:, None]
