@@ -101,49 +101,71 @@ class ExamplesPass:
             if self.channels[p] == list(range(int(t.shape[-1])))
         }
         self._rank = len(model.inputs[0].shape)
+        self._positions = [int(np.prod(sp)) if sp else 1 for sp in self._spatial]
+        # One state for every layer, whatever their number (a call's cost grows
+        # with the tensors it takes and returns): the ranked rows of all layers
+        # stacked, S = their chosen channels, and every channel's statistics,
+        # T = all channels; `_rows` the positions of each ranked row's layer.
+        self._ranked = [len(self.channels[p]) for p in self.paths]
+        self._totals = [int(t.shape[-1]) for t in outs]
+        self._rows = tf.constant(
+            np.repeat(self._positions, self._ranked).astype(np.int64)
+        )
         self._step = traced(self._batch, reduce_retracing=True)
 
-    def _batch(self, batch, offset, states):
+    def _batch(self, batch, offset, state):
+        """Merges one batch into `state` = `(values (S, k), keys (S, k),
+        extremes (2, T), sums (2, T))`: the best k so far of each ranked row
+        (key = example index x positions + the position of its maximum), each
+        channel's `(max, min)` and float64 `(sum, positives)`."""
+        values, keys, extremes, sums = state
         outs = layers_lib.call_features(self._features, batch)
-        return [
-            self._reduce_one(units.flat(tf.cast(acts, tf.float32)), offset, state, path)
-            for path, acts, state in zip(self.paths, outs, states)
-        ]
-
-    def _reduce_one(self, x, offset, state, path):
-        """Merges one layer's batch `(B, P, C)` into its top-k and statistics."""
-        top, health = state
-        per_input = tf.reduce_max(x, axis=1)  # (B, C)
-        chosen = self.channels[path]
-        every = path in self._every  # no gather when every channel is ranked
-        ranked = tf.transpose(
-            per_input if every else tf.gather(per_input, chosen, axis=1)
-        )
-        ranked = tf.where(tf.math.is_nan(ranked), -np.inf, ranked)  # (C', B)
-        # The batch's own best k first (stable: ties keep the lower index); only
-        # their maps are searched for the position of the maximum.
+        ranked, where, hi, lo, total, positive = [], [], [], [], [], []
+        for path, acts in zip(self.paths, outs):
+            x = units.flat(tf.cast(acts, tf.float32))  # (B, P, C)
+            per_input = tf.reduce_max(x, axis=1)  # (B, C)
+            at = tf.argmax(x, axis=1)  # (B, C): the first position of the maximum
+            mine = per_input
+            if path not in self._every:  # no gather when every channel is ranked
+                mine = tf.gather(per_input, self.channels[path], axis=1)
+                at = tf.gather(at, self.channels[path], axis=1)
+            ranked.append(tf.transpose(mine))
+            where.append(tf.transpose(at))
+            # No masking of non-finite values: that would cost two more tensors
+            # of the layer's size per batch; a NaN/Inf shows as a null mean.
+            hi.append(tf.reduce_max(per_input, axis=0))
+            lo.append(tf.reduce_min(x, axis=(0, 1)))
+            total.append(tf.reduce_sum(x, axis=(0, 1)))
+            # A float sum of a float mask: count_nonzero is several times slower.
+            positive.append(tf.reduce_sum(tf.cast(x > 0, tf.float32), axis=(0, 1)))
+        ranked = tf.concat(ranked, axis=0)  # (S, B)
+        ranked = tf.where(tf.math.is_nan(ranked), -np.inf, ranked)
+        # The batch's own best k first (stable: ties keep the lower index).
         # Padded to k columns of -inf so that a batch smaller than k works;
         # the padding ranks after every real input (top_k is stable).
         ranked = tf.pad(ranked, [[0, 0], [0, self.k]], constant_values=-np.inf)
         batch_best = tf.math.top_k(ranked, k=self.k, sorted=True)
-        last = tf.shape(x)[0] - 1
-        maps = tf.transpose(x if every else tf.gather(x, chosen, axis=2), [2, 0, 1])
-        rows = tf.minimum(batch_best.indices, last)
-        maps = tf.gather(maps, rows, batch_dims=1)  # (C', k, P)
-        pos = tf.argmax(maps, axis=-1)  # the first position of the maximum
+        rows = tf.minimum(batch_best.indices, tf.shape(outs[0])[0] - 1)
+        at = tf.gather(tf.concat(where, axis=0), rows, batch_dims=1)  # (S, k)
         idx = tf.cast(batch_best.indices, tf.int64) + offset
         # Kept entries first: equal values keep the lower index (top_k is
         # stable, and kept entries come from earlier batches).
-        vals = tf.concat([top[0], batch_best.values], axis=1)
-        ids = tf.concat([top[1], idx], axis=1)
-        poss = tf.concat([top[2], pos], axis=1)
+        vals = tf.concat([values, batch_best.values], axis=1)
+        both = tf.concat([keys, idx * self._rows[:, None] + at], axis=1)
         best = tf.math.top_k(vals, k=self.k, sorted=True)
-        top = (
+        f64 = tf.float64
+        return (
             best.values,
-            tf.gather(ids, best.indices, batch_dims=1),
-            tf.gather(poss, best.indices, batch_dims=1),
+            tf.gather(both, best.indices, batch_dims=1),
+            tf.stack(
+                [
+                    tf.maximum(extremes[0], tf.concat(hi, axis=0)),
+                    tf.minimum(extremes[1], tf.concat(lo, axis=0)),
+                ]
+            ),
+            sums
+            + tf.cast(tf.stack([tf.concat(total, 0), tf.concat(positive, 0)]), f64),
         )
-        return top, units.accumulate(health, x, per_input)
 
     def __call__(self, examples) -> dict[str, Exemplars]:
         """Runs the examples through the model in inference mode.
@@ -155,40 +177,44 @@ class ExamplesPass:
         Returns:
           `{path: Exemplars}` with k = min(k, N) examples per channel.
         """
-        states = []
-        for path, t in zip(self.paths, self._features.outputs):
-            c = len(self.channels[path])
-            top = (
-                tf.fill([c, self.k], -np.inf),
-                tf.fill([c, self.k], np.int64(-1)),
-                tf.zeros([c, self.k], tf.int64),
-            )
-            states.append((top, units.init_state(int(t.shape[-1]))))
+        s, t = sum(self._ranked), sum(self._totals)
+        state = (
+            tf.fill([s, self.k], -np.inf),
+            tf.fill([s, self.k], np.int64(-1)),
+            tf.constant([[-np.inf] * t, [np.inf] * t], tf.float32),
+            tf.zeros([2, t], tf.float64),
+        )
         seen = 0
         for batch in units.iterate_batches(examples, self.batch_size, self._rank):
             offset = tf.constant(seen, tf.int64)
-            states = self._step(batch, offset, states)
+            state = self._step(batch, offset, state)
             seen += len(batch[0] if isinstance(batch, list) else batch)
         keep = min(self.k, seen)
-        found = {}
-        for path, spatial, (top, health) in zip(self.paths, self._spatial, states):
-            flat_pos = np.asarray(top[2])[:, :keep]
+        values, keys, extremes, sums = (np.asarray(a) for a in state)
+        found, r0, c0 = {}, 0, 0
+        for path, spatial, p, r, c in zip(
+            self.paths, self._spatial, self._positions, self._ranked, self._totals
+        ):
+            key = keys[r0 : r0 + r, :keep]
+            flat_pos = np.where(key >= 0, key % p, 0)
             positions = (
                 np.stack(np.unravel_index(flat_pos, spatial), -1)
                 if spatial
                 else np.zeros(flat_pos.shape + (0,), np.int64)
             )
+            health = (*extremes[:, c0 : c0 + c], *sums[:, c0 : c0 + c], seen * p)
             field = self.fields[path]
             found[path] = Exemplars(
                 channels=np.asarray(self.channels[path], np.int64),
-                indices=np.asarray(top[1])[:, :keep],
-                activations=np.asarray(top[0], np.float32)[:, :keep],
+                indices=np.where(key >= 0, key // p, -1),
+                activations=values[r0 : r0 + r, :keep].astype(np.float32),
                 positions=positions.astype(np.int64),
                 boxes=field.boxes(positions),
                 windows=field.windows(positions),
                 field=field,
-                stats=units.finish(health, int(np.prod(spatial)) if spatial else 1),
+                stats=units.finish(health, p),
             )
+            r0, c0 = r0 + r, c0 + c
         return found
 
 
