@@ -21,10 +21,10 @@ from tb_netviz.methods.concepts.factorize import (
     Factorization,
     nmf,
     nmf_many,
-    project,
 )
 from tb_netviz.methods.concepts.matching import THRESHOLD, Matching, hungarian, match
 from tb_netviz.methods.concepts.patches import nonnegative_layers
+from tb_netviz.methods.concepts.projection import project
 from tb_netviz.methods.concepts.result import STABLE, Concepts
 
 __all__ = [

@@ -1,5 +1,5 @@
-"""Non-negative matrix factorization A ~ U W, and the projection of new
-activations onto fixed concepts, as compiled TensorFlow graphs.
+"""Non-negative matrix factorization A ~ U W as a compiled TensorFlow graph,
+and the HALS sweep that `projection` reuses.
 
 - `nmf`: hierarchical alternating least squares (HALS; Cichocki & Phan 2009,
   the coordinate-descent solver of Gillis's survey), started from NNDSVDa
@@ -7,9 +7,8 @@ activations onto fixed concepts, as compiled TensorFlow graphs.
   positive and negative parts, zeros filled with the mean of A). The SVD is a
   seeded randomized one (Halko et al. 2011), so the start costs a few passes
   over A whatever its width; for one seed the result is deterministic.
-- `project`: U for new rows of A with W fixed (non-negative least squares by
-  the same HALS sweeps, from the clipped least-squares solution): each
-  concept's coefficient at a position, as CRAFT's `transform`.
+- `sweep_factors`, `sweep_rows`, `error`: the pieces `projection.project`
+  (U for new rows with W fixed) runs too.
 
 Every sweep touches A only through `A W^T` or `A^T U`, and `||A - U W||^2`
 comes from k x k Gram matrices, never by forming `U W`. The loops run inside
@@ -28,7 +27,6 @@ import tensorflow as tf
 
 MAX_ITER = 200  # outer HALS iterations (each one sweep over W and one over U)
 TOL = 1e-4  # stop when an iteration lowers the error by less than this share
-PROJECT_SWEEPS = 10  # HALS sweeps of `project`, from the least-squares start
 _EXTRA = 10  # oversampling of the randomized SVD
 _POWER = 4  # its power iterations
 
@@ -250,51 +248,3 @@ def _ordered(fit) -> Factorization:
         explained,
         int(it),
     )
-
-
-def project_tensor(a, w, sweeps: int = PROJECT_SWEEPS):
-    """`project` as graph ops: `a` `(R, K)`, `w` `(k, K)` float32 (k static)
-    -> `(U (R, k), ||a - U w||^2, ||a||^2)`."""
-    b, g = tf.matmul(a, w, transpose_b=True), tf.matmul(w, w, transpose_b=True)
-    k = int(w.shape[0])
-    # A tiny ridge keeps the start defined when two concepts coincide.
-    ridge = 1e-6 * tf.maximum(tf.linalg.trace(g), 1e-12) / k
-    start = tf.linalg.solve(g + ridge * tf.eye(k), tf.transpose(b))  # (k, R)
-    bh, m = sweep_factors(b, g)  # fixed: computed once, outside the loop
-    _, *cols = tf.while_loop(
-        lambda i, *_: i < sweeps,
-        lambda i, *cols: (i + 1, *sweep_rows(cols, bh, m)),
-        (tf.constant(0), *tf.unstack(tf.nn.relu(start), num=k)),
-        parallel_iterations=1,
-    )
-    u = tf.stack(cols, axis=1)
-    norm2 = tf.reduce_sum(a * a)
-    return u, tf.nn.relu(error(norm2, u, b, g)), norm2
-
-
-@functools.cache
-def _compiled_project(k: int, sweeps: int):
-    specs = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([k, None])]
-    return tf.function(
-        functools.partial(project_tensor, sweeps=sweeps),
-        input_signature=specs,
-        autograph=False,
-    )
-
-
-def project(
-    a: np.ndarray, directions: np.ndarray, sweeps: int = PROJECT_SWEEPS
-) -> np.ndarray:
-    """The non-negative coefficients of rows of activations on fixed concepts.
-
-    Args:
-      a: `(R, K)` activations (any sign: the fit is least squares).
-      directions: W, `(k, K)` non-negative.
-      sweeps: HALS sweeps from the clipped least-squares solution.
-
-    Returns:
-      U, float32 `(R, k)` >= 0 minimizing `||a - U W||^2`.
-    """
-    w = np.asarray(directions, np.float32)
-    fn = _compiled_project(len(w), int(sweeps))
-    return fn(np.asarray(a, np.float32), w)[0].numpy()

@@ -1,7 +1,7 @@
 """The second pass: every position's concept coefficients, and their importance.
 
 Once the directions W are known, each example's activations `a (P, K)` are
-projected onto them (`factorize.project`: `u (P, k) >= 0`, the non-negative
+projected onto them (`projection.project`: `u (P, k) >= 0`, the non-negative
 least-squares coefficients). Per example and concept the pass keeps the
 maximum over positions and where it is (for exemplars), and the importance
 contribution.
@@ -31,7 +31,7 @@ from tb_netviz.methods.attributions import batches
 from tb_netviz.methods.attributions import targets as targets_lib
 from tb_netviz.methods.attributions.forward import Forward
 from tb_netviz.methods.common.traced import traced
-from tb_netviz.methods.concepts import factorize
+from tb_netviz.methods.concepts import projection
 from tb_netviz.methods.concepts.patches import PatchPass
 from tb_netviz.methods.units import health
 
@@ -125,7 +125,7 @@ class ScorePass:
         and the residual and total energy."""
         b, k = tf.shape(acts)[0], int(w.shape[0])
         rows = tf.reshape(acts, [-1, tf.shape(acts)[-1]])
-        u, err, norm2 = factorize.project_tensor(rows, w)
+        u, err, norm2 = projection.project_tensor(rows, w)
         u = tf.reshape(u, [b, -1, k])
         if grads is None:
             parts = tf.zeros([b, k])
@@ -237,7 +237,7 @@ def heatmaps(
     w = np.asarray(directions, np.float32)
     maps = []
     for acts, _ in patch_pass.batches(probes):
-        u = factorize.project(acts.reshape(-1, acts.shape[-1]), w)
+        u = projection.project(acts.reshape(-1, acts.shape[-1]), w)
         maps.append(np.moveaxis(u.reshape(*acts.shape[:-1], len(w)), -1, 1))
     out = np.concatenate(maps)
     if size is not None and out.ndim == 4 and None not in size:

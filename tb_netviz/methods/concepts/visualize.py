@@ -2,7 +2,7 @@
 
 A concept is a direction W_i in the layer's channel space; its coefficient at
 a position with activations a (K,) is what the factorization gives it. The
-non-negative projection (`factorize.project`) has no useful gradient where
+non-negative projection (`projection.project`) has no useful gradient where
 it clamps, so the objective is its unconstrained form, the least-squares
 coefficient `u_i = a . P_i` with `P = pinv(W)` `(K, k)` (the same coefficient
 where the projection clamps nothing), averaged over the positions: the
