@@ -81,7 +81,7 @@ def summary(runs: list) -> dict:
 def bench_model(name: str, args, pythons: dict, tmp: str) -> dict:
     import tensorflow as tf
 
-    from tb_netviz.methods.attributions import Attributor
+    from tb_netviz.methods.attributions import Attributor, cams
 
     model = build(name, args.size)
     methods = CNN_METHODS if name == "small" else CNN_METHODS[:4]
@@ -95,7 +95,7 @@ def bench_model(name: str, args, pythons: dict, tmp: str) -> dict:
     ours = Attributor(model, methods, samples=args.samples, steps=args.steps)
     targets = np.full((len(x), 1), ours.predicted(x[:1])[0], np.int64)
     rows = args.floor_rows if name == "vgg16" else 0
-    layer = ours.layer or Attributor(model, "gradcam").layer  # no CAM asked for
+    layer = ours.layer or cams.check_layer(model, None)  # no CAM method chosen
     floor = floors(model, layer, x, targets, args.samples, args.steps, rows)
     live = {}
     if pythons:

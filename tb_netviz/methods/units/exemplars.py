@@ -120,7 +120,7 @@ class ExamplesPass:
         channel's `(max, min)` and float64 `(sum, positives)`."""
         values, keys, extremes, sums = state
         outs = layers_lib.call_features(self._features, batch)
-        ranked, where, hi, lo, total, positive = [], [], [], [], [], []
+        ranked, where, stats = [], [], ([], [], [], [])  # stats: max, min, sum, pos
         for path, acts in zip(self.paths, outs):
             x = units.flat(tf.cast(acts, tf.float32))  # (B, P, C)
             per_input = tf.reduce_max(x, axis=1)  # (B, C)
@@ -131,13 +131,8 @@ class ExamplesPass:
                 at = tf.gather(at, self.channels[path], axis=1)
             ranked.append(tf.transpose(mine))
             where.append(tf.transpose(at))
-            # No masking of non-finite values: that would cost two more tensors
-            # of the layer's size per batch; a NaN/Inf shows as a null mean.
-            hi.append(tf.reduce_max(per_input, axis=0))
-            lo.append(tf.reduce_min(x, axis=(0, 1)))
-            total.append(tf.reduce_sum(x, axis=(0, 1)))
-            # A float sum of a float mask: count_nonzero is several times slower.
-            positive.append(tf.reduce_sum(tf.cast(x > 0, tf.float32), axis=(0, 1)))
+            for kept, value in zip(stats, units.batch_stats(x, per_input)):
+                kept.append(value)
         ranked = tf.concat(ranked, axis=0)  # (S, B)
         ranked = tf.where(tf.math.is_nan(ranked), -np.inf, ranked)
         # The batch's own best k first (stable: ties keep the lower index).
@@ -153,18 +148,12 @@ class ExamplesPass:
         vals = tf.concat([values, batch_best.values], axis=1)
         both = tf.concat([keys, idx * self._rows[:, None] + at], axis=1)
         best = tf.math.top_k(vals, k=self.k, sorted=True)
-        f64 = tf.float64
+        hi, lo, total, positive = (tf.concat(t, axis=0) for t in stats)
         return (
             best.values,
             tf.gather(both, best.indices, batch_dims=1),
-            tf.stack(
-                [
-                    tf.maximum(extremes[0], tf.concat(hi, axis=0)),
-                    tf.minimum(extremes[1], tf.concat(lo, axis=0)),
-                ]
-            ),
-            sums
-            + tf.cast(tf.stack([tf.concat(total, 0), tf.concat(positive, 0)]), f64),
+            tf.stack([tf.maximum(extremes[0], hi), tf.minimum(extremes[1], lo)]),
+            sums + tf.cast(tf.stack([total, positive]), tf.float64),
         )
 
     def __call__(self, examples) -> dict[str, Exemplars]:

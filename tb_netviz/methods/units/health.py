@@ -70,25 +70,36 @@ def init_state(channels: int) -> tuple:
     )
 
 
-def accumulate(state: tuple, acts: tf.Tensor, per_input_max: tf.Tensor) -> tuple:
-    """Adds one batch (in the compiled function).
+def batch_stats(acts: tf.Tensor, per_input_max: tf.Tensor) -> tuple:
+    """One batch's `(max, min, sum, positives)` per channel, float32 `(C,)` each
+    (in the compiled function).
 
     Args:
-      state: from `init_state` or a previous call.
       acts: float32 `(B, P, C)`.
       per_input_max: `(B, C)`, the max over positions (already computed for
         ranking, so it is not reduced twice).
     """
-    hi, lo, total, positive, count = state
     # No masking of non-finite values: that would cost two more tensors of the
     # layer's size per batch; a NaN/Inf shows as a null mean in the JSON.
     return (
-        tf.maximum(hi, tf.reduce_max(per_input_max, axis=0)),
-        tf.minimum(lo, tf.reduce_min(acts, axis=(0, 1))),
-        total + tf.cast(tf.reduce_sum(acts, axis=(0, 1)), tf.float64),
+        tf.reduce_max(per_input_max, axis=0),
+        tf.reduce_min(acts, axis=(0, 1)),
+        tf.reduce_sum(acts, axis=(0, 1)),
         # A float sum of a float mask: count_nonzero is several times slower.
-        positive
-        + tf.cast(tf.reduce_sum(tf.cast(acts > 0, tf.float32), (0, 1)), tf.float64),
+        tf.reduce_sum(tf.cast(acts > 0, tf.float32), (0, 1)),
+    )
+
+
+def accumulate(state: tuple, acts: tf.Tensor, per_input_max: tf.Tensor) -> tuple:
+    """Adds one batch (`batch_stats`) to `state`, from `init_state` or a
+    previous call (in the compiled function)."""
+    hi, lo, total, positive, count = state
+    b_hi, b_lo, b_total, b_positive = batch_stats(acts, per_input_max)
+    return (
+        tf.maximum(hi, b_hi),
+        tf.minimum(lo, b_lo),
+        total + tf.cast(b_total, tf.float64),
+        positive + tf.cast(b_positive, tf.float64),
         count + tf.cast(tf.shape(acts)[0] * tf.shape(acts)[1], tf.float64),
     )
 
