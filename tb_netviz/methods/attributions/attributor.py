@@ -108,13 +108,10 @@ class Attributor:
         self._input_shape = tuple(model.inputs[0].shape[1:])
         self._dtype = model.inputs[0].dtype
         self._functions = {
-            m: traced(
-                functools.partial(_FUNCTIONS[m], self.forward, **self._static(m)),
-                autograph=False,
-            )
+            m: traced(functools.partial(_FUNCTIONS[m], self.forward, **self._static(m)))
             for m in self.methods
         }
-        self._predict = traced(self.forward.probabilities, autograph=False)
+        self._predict = traced(self.forward.probabilities)
         self.settings = {
             "methods": list(self.methods),
             "layer": self.layer,

@@ -25,6 +25,8 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+from tb_netviz.methods.common.traced import traced
+
 MAX_ITER = 200  # outer HALS iterations (each one sweep over W and one over U)
 TOL = 1e-4  # stop when an iteration lowers the error by less than this share
 _EXTRA = 10  # oversampling of the randomized SVD
@@ -165,10 +167,9 @@ def _fits(problems, max_iter, tol, k: int):
 def _compiled_fits(k: int, count: int):
     any2 = tf.TensorSpec([None, None], tf.float64)
     scalar = tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float64)
-    return tf.function(
+    return traced(
         functools.partial(_fits, k=k),
         input_signature=[[(any2, any2)] * count, *scalar],
-        autograph=False,
     )
 
 

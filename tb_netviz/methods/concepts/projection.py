@@ -10,6 +10,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+from tb_netviz.methods.common.traced import traced
 from tb_netviz.methods.concepts.factorize import error, sweep_factors, sweep_rows
 
 PROJECT_SWEEPS = 10  # HALS sweeps of `project`, from the least-squares start
@@ -38,10 +39,8 @@ def project_tensor(a, w, sweeps: int = PROJECT_SWEEPS):
 @functools.cache
 def _compiled_project(k: int, sweeps: int):
     specs = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([k, None])]
-    return tf.function(
-        functools.partial(project_tensor, sweeps=sweeps),
-        input_signature=specs,
-        autograph=False,
+    return traced(
+        functools.partial(project_tensor, sweeps=sweeps), input_signature=specs
     )
 
 

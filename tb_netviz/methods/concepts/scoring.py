@@ -95,10 +95,8 @@ class ScorePass:
         self._rank = len(model.inputs[0].shape)
         if output is not None:
             self._forward = Forward(model, output, patch_pass.layer)
-        self._forward_step = traced(
-            self._forward_batch, autograph=False, reduce_retracing=True
-        )
-        self._reduce_step = traced(self._reduce, autograph=False, reduce_retracing=True)
+        self._forward_step = traced(self._forward_batch, reduce_retracing=True)
+        self._reduce_step = traced(self._reduce, reduce_retracing=True)
 
     def _gradients(self, x, targets):
         """`(acts, dS/dacts, targets)` for a batch; a target < 0 becomes the
