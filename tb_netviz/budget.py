@@ -1,12 +1,17 @@
 """The schedule: which specs are due at an epoch, and the overhead budget that
-makes heavy ones wait while NetViz would cost too much.
+makes heavy ones smaller, or wait, while NetViz would cost too much.
 
 NetViz's own time (inside the callback's hooks) is kept at most `share` of
 the training time so far (the fit's wall time minus NetViz's). A heavy spec
-that is due but would pass the budget, judged by what it cost the last time
-it ran, is deferred to the next step where it fits; its first due step and
-the final epoch always run, so there are early pictures and pictures of the
-trained model.
+that is due is predicted to cost its steady cost: the seconds of its last
+run without the graph building of that run (`Logger.tracing_seconds`, a
+one-off), divided by the share of its work that run did. When that would
+pass the budget, a kind that shrinks (its steps) runs the share that fits,
+if that is at least `MIN_SCALE`; otherwise it is deferred to the next step
+where it fits. Its first run (cost unknown) does `MIN_SCALE` of the work of
+a kind that shrinks, all of it otherwise; the final epoch always runs, at
+least `MIN_SCALE`, so there are early pictures and pictures of the trained
+model.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Sequence
 
 from tb_netviz.loggers.spec import Spec
 
+MIN_SCALE = 0.25  # the least share of its work a shrinking kind is run at
 
 class OverheadBudget:
     """Decides which due specs run now.
@@ -29,7 +35,7 @@ class OverheadBudget:
     def __init__(self, share: float | None):
         self.share = share
         self.deferred: dict[str, list[int]] = {}
-        self._cost: dict[str, float] = {}
+        self._steady: dict[str, float] = {}
         self._announced: set[str] = set()
         self._start = time.perf_counter()
 
@@ -37,7 +43,7 @@ class OverheadBudget:
         """Marks the beginning of training."""
         self._start = time.perf_counter()
         self.deferred.clear()
-        self._cost.clear()
+        self._steady.clear()
 
     def due(
         self, specs: Sequence[Spec], epoch: int, final: bool, heavy_only: bool = False
@@ -59,19 +65,27 @@ class OverheadBudget:
                 found.append((spec, hit))
         return found
 
-    def allows(self, spec: Spec, spent: float, final: bool) -> bool:
-        """Whether `spec` may run now.
+    def plan(self, spec: Spec, shrinks: bool, spent: float, final: bool):
+        """The share of its work `spec` does now, in (0, 1], or None: it waits.
 
         Args:
           spec: a due spec.
+          shrinks: its logger can do a share of its work (`Logger.shrinks`).
           spent: NetViz's seconds so far in this fit.
           final: this is the last epoch of the fit.
         """
-        cost = self._cost.get(spec.group)
-        if self.share is None or not spec.heavy or cost is None or final:
-            return True
+        if self.share is None or not spec.heavy:
+            return 1.0
+        cost = self._steady.get(spec.group)
+        if cost is None:  # its first run: the cost is not known yet
+            return MIN_SCALE if shrinks else 1.0
         training = time.perf_counter() - self._start - spent
-        return spent + cost <= self.share * training
+        left = self.share * training - spent
+        if cost <= left:
+            return 1.0
+        if shrinks and (final or left >= MIN_SCALE * cost):
+            return max(MIN_SCALE, left / cost)
+        return 1.0 if final else None
 
     def defer(self, group: str, step: int) -> bool:
         """Records a deferred due step; the first time for `group` it prints
@@ -81,15 +95,18 @@ class OverheadBudget:
         self._announced.add(group)
         if first:
             print(
-                f"NetVizCallback: {group} deferred at step {step}: it would take "
-                f"NetViz past {self.share:.0%} of the training time so far; it runs "
-                "at the next step that fits and at the last epoch (set "
-                "overhead_budget=None, or a larger share, to run it at every due "
-                "step)."
+                f"NetVizCallback: {group} deferred at step {step}: even at "
+                f"{MIN_SCALE:.0%} of its work it would take NetViz past "
+                f"{self.share:.0%} of the training time so far; it runs at the next "
+                "step that fits and at the last epoch (set overhead_budget=None, or "
+                "a larger share, to run it whole at every due step)."
             )
         return first
 
-    def ran(self, group: str, seconds: float) -> list[int]:
-        """Records what a run of `group` cost; returns the steps it made up for."""
-        self._cost[group] = seconds
+    def ran(self, group: str, seconds: float, tracing: float, scale: float):
+        """Records a run of `group` that took `seconds`, `tracing` of them
+        building graphs, doing `scale` of its work; returns the steps it made
+        up for."""
+        self._steady[group] = max(seconds - tracing, 0.0) / scale
         return self.deferred.pop(group, [])
+

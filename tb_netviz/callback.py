@@ -66,9 +66,11 @@ class NetVizCallback(keras.callbacks.Callback):
           activations, unit health) every N training batches; the step is
           then the batch count for every kind.
         overhead_budget: NetViz's time at most this share of the training time
-          so far; a due heavy kind that would pass it is deferred to the next
-          epoch where it fits (its first due step and the final epoch always
-          run). None turns the budget off.
+          so far; a due heavy kind predicted (from its steady cost) to pass it
+          does fewer steps (ascent, accentuation: down to a quarter, said in
+          the panel) or is deferred to the next epoch where it fits; its first
+          due step (at a quarter of its steps) and the final epoch always
+          run. None turns the budget off: every kind whole at every due step.
         **kinds: a spec per kind group, under the group's name
           (`ascent=Ascent(freq=5)`), or None to turn a kind off. On by default:
           `activations` and `units` every epoch; `ascent`, `deconv` and
@@ -199,14 +201,14 @@ class NetVizCallback(keras.callbacks.Callback):
 
     def _run_spec(self, spec, hit: bool, step: int, final: bool, start: float):
         spent = self.hook_seconds + time.perf_counter() - start
-        group = spec.group
-        if not self.budget.allows(spec, spent, final):
+        group, logger = spec.group, self._loggers[spec.group]
+        scale = self.budget.plan(spec, logger.shrinks is not None, spent, final)
+        if scale is None:
             if hit:
                 self.budget.defer(group, step)
             return
-        logger = self._loggers[group]
         made_up = self.budget.deferred.get(group, [])
         extra = {"deferred_steps": list(made_up)} if made_up else {}
-        logger.log(step, **extra)
+        logger.log(step, scale=scale, **extra)
         self._ran_at[group] = step
-        self.budget.ran(group, logger.seconds)
+        self.budget.ran(group, logger.seconds, logger.tracing_seconds, logger.scale)

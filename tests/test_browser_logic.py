@@ -1,5 +1,5 @@
 """Pure parts of the panel, run in the plugin frame: colormaps, step choice,
-run names and order, URL state, dead marks, deferred-step notes."""
+run names and order, URL state, dead marks, deferred-step and shrunk notes."""
 
 from __future__ import annotations
 
@@ -131,6 +131,8 @@ def test_dead_marks_and_deferred_notes(panel):
           listFlags: f.deadAscent({objective: [1], flags: [["dead"]]}, 0),
           deferred: col.deferredNote({deferred_steps: [3, 4]}),
           none: col.deferredNote({}),
+          shrunk: col.shrunkNote({shrunk: {steps: [64, 256]}}),
+          whole: [col.shrunkNote({}), col.shrunkNote({shrunk: {steps: "x"}})],
         };
     }"""
     )
@@ -139,6 +141,8 @@ def test_dead_marks_and_deferred_notes(panel):
     assert result["flagged"] == [False, True] and result["listFlags"] is True
     assert result["deferred"] == "deferred at steps 3, 4 by the overhead budget"
     assert result["none"] == ""
+    assert result["shrunk"] == "64 of 256 steps (made smaller by the overhead budget)"
+    assert result["whole"] == ["", ""]
 
 
 def test_the_logdir_itself_is_named_by_its_folder(panel):

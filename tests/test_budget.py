@@ -31,25 +31,47 @@ def test_first_run_and_final_epoch_always_run_then_the_share_decides(clock):
     b = budget.OverheadBudget(0.25)
     b.start()
     clock.now += 1.0  # one second of training, nothing spent yet
-    assert b.allows(Ascent(), spent=0.0, final=False)  # never ran: unknown cost
-    assert b.ran("ascent", 2.0) == []
+    # Never ran: the cost is unknown; a kind that shrinks does a quarter.
+    assert b.plan(Deconv(), False, spent=0.0, final=False) == 1.0
+    assert b.plan(Ascent(), True, spent=0.0, final=False) == budget.MIN_SCALE
+    assert b.ran("deconv", 2.0, tracing=0.0, scale=1.0) == []
     clock.now += 3.0  # 2 s of that was NetViz: 2 s of training
-    assert not b.allows(Ascent(), spent=2.0, final=False)  # 4 > 0.25 * 2
-    assert b.allows(Ascent(), spent=2.0, final=True)
-    assert b.allows(Activations(), spent=2.0, final=False)  # light kinds always run
-    assert b.defer("ascent", 1) is True  # the first deferral is announced
-    assert b.defer("ascent", 2) is False
+    assert b.plan(Deconv(), False, spent=2.0, final=False) is None  # 2 > 0.5 - 2
+    assert b.plan(Deconv(), False, spent=2.0, final=True) == 1.0  # whole at the end
+    assert b.plan(Activations(), False, spent=2.0, final=False) == 1.0  # light
+    assert b.defer("deconv", 1) is True  # the first deferral is announced
+    assert b.defer("deconv", 2) is False
     clock.now += 30.0  # 32 s of training: 2 + 2 <= 8
-    assert b.allows(Ascent(), spent=2.0, final=False)
-    assert b.ran("ascent", 2.0) == [1, 2]  # made up for
+    assert b.plan(Deconv(), False, spent=2.0, final=False) == 1.0
+    assert b.ran("deconv", 2.0, tracing=0.0, scale=1.0) == [1, 2]  # made up for
     assert b.deferred == {}
+
+
+def test_the_steady_cost_predicts_and_a_kind_that_shrinks_does_what_fits(clock):
+    b = budget.OverheadBudget(0.25)
+    b.start()
+    # The first run did a quarter of the steps in 3 s, 2.5 s of it tracing:
+    # a whole run costs (3 - 2.5) / 0.25 = 2 s, not 12 s.
+    b.ran("ascent", 3.0, tracing=2.5, scale=0.25)
+    clock.now += 3.0 + 11.0  # 11 s of training: 0.25 * 11 - 3 = -0.25 left
+    assert b.plan(Ascent(), True, spent=3.0, final=False) is None  # deferred
+    assert b.plan(Ascent(), True, spent=3.0, final=True) == budget.MIN_SCALE
+    clock.now += 5.0  # 16 s of training: 1 s left, half a run
+    assert b.plan(Ascent(), True, spent=3.0, final=False) == pytest.approx(0.5)
+    assert b.plan(Deconv(), False, spent=3.0, final=False) == 1.0  # never ran
+    clock.now += 4.0  # 20 s: 2 s left, a whole run fits
+    assert b.plan(Ascent(), True, spent=3.0, final=False) == 1.0
+    # Half the steps in 1 s, no tracing: still 2 s for a whole run.
+    b.ran("ascent", 1.0, tracing=0.0, scale=0.5)
+    assert b.plan(Ascent(), True, spent=3.0, final=False) == 1.0
 
 
 def test_no_budget_runs_everything(clock):
     b = budget.OverheadBudget(None)
     b.start()
-    b.ran("deconv", 100.0)
-    assert b.allows(Deconv(), spent=100.0, final=False)
+    b.ran("deconv", 100.0, tracing=0.0, scale=1.0)
+    assert b.plan(Deconv(), False, spent=100.0, final=False) == 1.0
+    assert b.plan(Ascent(), True, spent=100.0, final=False) == 1.0
 
 
 def test_heavy_kinds_are_deferred_in_a_real_fit_and_said_so(tmp_path, capsys):
@@ -76,6 +98,11 @@ def test_heavy_kinds_are_deferred_in_a_real_fit_and_said_so(tmp_path, capsys):
     assert "deferred_steps" not in steps[0]["info"]
     assert steps[1]["info"]["deferred_steps"] == [1, 2]
     assert all(s["info"]["seconds"] > 0 for s in steps)
+    # Made smaller, and said so: the first run (cost unknown) and the final
+    # epoch (past the budget) do a quarter of the 400 steps.
+    for s in steps:
+        assert s["info"]["shrunk"] == {"steps": [100, 400]}
+        assert s["info"]["steps_done"] == 100
     assert cb.deferred == {}
 
     free = NetVizCallback(str(tmp_path / "free"), overhead_budget=None, **kwargs)
@@ -83,6 +110,11 @@ def test_heavy_kinds_are_deferred_in_a_real_fit_and_said_so(tmp_path, capsys):
         x, y, epochs=4, batch_size=32, callbacks=[free], verbose=0
     )
     assert read_records(f"{tmp_path}/free/netviz")["ascent/conv1"] == [0, 1, 2, 3]
+    client = make_client(str(tmp_path))[0]
+    query = {"run": "free/netviz", "tag": "ascent/conv1"}
+    steps = client.get(f"{PREFIX}/steps", query_string=query).json["steps"]
+    assert all("shrunk" not in s["info"] for s in steps)
+    assert all(s["info"]["steps_done"] == 400 for s in steps)
 
 
 @pytest.mark.parametrize("share", [0, -0.5, "quarter", True])

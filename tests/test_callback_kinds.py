@@ -30,6 +30,7 @@ def test_every_kind_on_its_own_frequency(tmp_path):
         deconv=Deconv(freq=2, layers=["conv1"], top_k=2),
         units=None,
         sanity=Sanity(layers=["conv1"]),
+        overhead_budget=None,  # the schedule alone (test_budget has the budget)
     )
     compiled(small_cnn()).fit(x, y, epochs=2, callbacks=[cb], verbose=0)
     assert cb.failures == []

@@ -41,6 +41,15 @@ export function deferredNote(info) {
   return list.length ? `deferred at step${list.length > 1 ? "s" : ""} ${list.join(", ")} by the overhead budget` : "";
 }
 
+/** "100 of 400 steps (made smaller by the overhead budget)", or "" (step JSON `shrunk`). */
+export function shrunkNote(info) {
+  const shrunk = info && info.shrunk && typeof info.shrunk === "object" ? info.shrunk : {};
+  const parts = Object.entries(shrunk)
+    .filter(([, v]) => Array.isArray(v) && v.length === 2 && v.every(Number.isFinite))
+    .map(([name, [done, full]]) => `${done} of ${full} ${name}`);
+  return parts.length ? `${parts.join(", ")} (made smaller by the overhead budget)` : "";
+}
+
 /** The header of a run's column: name, step shown and why, cost, flags, export. */
 export function columnHeader(loaded, extra = []) {
   const { col, entry } = loaded;
@@ -51,6 +60,8 @@ export function columnHeader(loaded, extra = []) {
     parts.push(el("div", { class: "nv-col-step", text: `step ${entry.step}${note}${cost}` }));
     const deferred = deferredNote(entry.info);
     if (deferred) parts.push(el("div", { class: "nv-note nv-deferred", text: deferred }));
+    const shrunk = shrunkNote(entry.info);
+    if (shrunk) parts.push(el("div", { class: "nv-note nv-deferred nv-shrunk", text: shrunk }));
     if (isNonfinite(entry.info)) parts.push(flag("non-finite values", "NaN or Inf occurred at this step"));
   }
   const save = el("button", {

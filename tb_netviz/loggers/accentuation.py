@@ -25,6 +25,7 @@ class AccentuationLogger(Logger):
     defaults), drawn in the input range."""
 
     group = "accentuation"
+    shrinks = "steps"
 
     def __init__(
         self,
@@ -72,7 +73,8 @@ class AccentuationLogger(Logger):
     def _one(self, layer: str, step: int, extra) -> bool:
         start = time.perf_counter()
         accentuator = self._accentuators[layer]
-        r = accentuator(self._probe, self._channels, self._top_k)
+        steps = self.shrunk(accentuator.settings["steps"], extra)
+        r = accentuator(self._probe, self._channels, self._top_k, steps=steps)
         record = pictures.record(
             self._probe,
             r.images,

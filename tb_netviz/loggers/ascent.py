@@ -30,6 +30,7 @@ class AscentLogger(Logger):
     """
 
     group = "ascent"
+    shrinks = "steps"
 
     def __init__(
         self,
@@ -125,8 +126,9 @@ class AscentLogger(Logger):
         start = time.perf_counter()
         vis = self._visualizers[layer]
         budget = None if self._budget_s is None else max(deadline - start, 0.0)
+        steps = self.shrunk(self._steps or vis.settings.steps, extra)
         result = vis(
-            self._channels[layer], steps=self._steps, seed=self._seed, budget_s=budget
+            self._channels[layer], steps=steps, seed=self._seed, budget_s=budget
         )
         record = pictures.record(
             result.images,

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tb_netviz import metadata, writer
+from tb_netviz.methods.common.traced import tracing_seconds
 
 
 class Failure(NamedTuple):
@@ -26,12 +27,16 @@ class Logger:
 
     Attributes:
       group: the group of kinds this logger writes (a key of `metadata.GROUPS`).
+      shrinks: the setting the overhead budget may make smaller (`"steps"`),
+        or None: the logger's work does not shrink (it runs whole, or waits).
       layers: the layer paths it logs.
       failures: a `Failure` per layer and step that could not be logged.
       seconds: wall time of the last `log` call.
+      tracing_seconds: the part of it spent building graphs (a first call).
     """
 
     group = ""
+    shrinks: str | None = None
 
     def __init__(self, layers: Sequence[str]):
         if self.group not in metadata.GROUPS:
@@ -41,12 +46,17 @@ class Logger:
             raise ValueError(f"{self.group}: name at least one layer")
         self.failures: list[Failure] = []
         self.seconds = 0.0
+        self.tracing_seconds = 0.0
+        self.scale = 1.0
 
-    def log(self, step: int, **extra: Any) -> bool:
+    def log(self, step: int, scale: float = 1.0, **extra: Any) -> bool:
         """Computes and writes this logger's records at `step`.
 
         Args:
           step: the training step or epoch.
+          scale: the share of its work to do, in (0, 1]; below 1 a logger
+            that `shrinks` does that share of its setting (`shrunk` below),
+            the others do all of it.
           **extra: JSON-able facts added to every record's step JSON (the
             callback adds `deferred_steps`).
 
@@ -54,11 +64,24 @@ class Logger:
           True if every record was written; False if none could be (no
           default writer) or some failed (see `failures`).
         """
-        start = time.perf_counter()
+        if not 0.0 < scale <= 1.0:
+            raise ValueError(f"scale must be in (0, 1], got {scale!r}")
+        self.scale = float(scale) if self.shrinks else 1.0
+        start, traces = time.perf_counter(), tracing_seconds()
         try:
             return bool(self._log(int(step), extra))
         finally:
             self.seconds = time.perf_counter() - start
+            self.tracing_seconds = tracing_seconds() - traces
+
+    def shrunk(self, full: int, extra: dict[str, Any]) -> int:
+        """`full` (the `shrinks` setting) times `scale`, at least 1; when that
+        is less than `full`, `extra` (the step JSON's facts) gets
+        `shrunk: {setting: [done, full]}` for the panel to say so."""
+        done = max(1, round(full * self.scale))
+        if done < full:
+            extra["shrunk"] = {self.shrinks: [done, int(full)]}
+        return done
 
     def _log(self, step: int, extra: dict[str, Any]) -> bool:
         raise NotImplementedError

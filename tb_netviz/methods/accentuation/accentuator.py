@@ -118,20 +118,30 @@ class Accentuator:
         reg = tf.reshape(reg, (tf.shape(reg)[0], -1))
         return reg if reg_only else (tf.cast(out[0], tf.float32), reg)
 
-    def _trace(self, x0: tf.Tensor, picked: tf.Tensor, seed: tf.Tensor):
+    def _trace(self, x0: tf.Tensor, picked: tf.Tensor, seed: tf.Tensor, steps):
         return accentuate_loop.accentuate(
             self._forward,
             lambda unit: self._forward(unit, reg_only=True),
             x0,
             picked,
             seed,
-            **self._loop_settings,
+            **{**self._loop_settings, "steps": steps},
         )
 
     def __call__(
-        self, images, channels=None, top_k: int = DEFAULT_TOP_K, seed: int = 0
+        self,
+        images,
+        channels=None,
+        top_k: int = DEFAULT_TOP_K,
+        seed: int = 0,
+        steps: int | None = None,
     ) -> AccentuationResult:
-        """Returns an `AccentuationResult`; arguments as in `feature_accentuation`."""
+        """Returns an `AccentuationResult`; arguments as in `feature_accentuation`;
+        `steps` (default: this accentuator's) runs another number of steps
+        without a new trace."""
+        steps = self._loop_settings["steps"] if steps is None else int(steps)
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
         x0, (lo, hi) = self.check_images(images), self._range
         unit, n = (x0 - lo) / (hi - lo), len(x0)
         picked = self._pick(x0, channels, top_k)
@@ -141,6 +151,7 @@ class Accentuator:
             tf.constant(batch),
             tf.constant(picked.reshape(-1), tf.int32),
             tf.constant(int(seed), tf.int64),
+            tf.constant(steps, tf.int32),
         )
         images = lo + np.asarray(x, np.float32) * (hi - lo)
         return AccentuationResult(

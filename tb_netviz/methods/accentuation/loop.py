@@ -55,7 +55,7 @@ def accentuate(
     seed: tf.Tensor,
     *,
     reg_weight: float,
-    steps: int,
+    steps: int | tf.Tensor,
     lr: float,
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
     """Runs the optimization from seed images `x0`, one pair per row.
