@@ -301,6 +301,20 @@ def test_determinism_and_datasets_read_the_same():
     assert a.class_counts.sum() == 200
 
 
+def test_batches_projected_together_equal_each_batch_alone(trained, monkeypatch):
+    from tb_netviz.methods.concepts import scoring
+
+    model, _, (x, y, _) = trained
+    together = extract_concepts(model, LAYER, x[:300], labels=y[:300], batch_size=32)
+    monkeypatch.setattr(scoring, "REDUCE_BYTES", 1)  # one batch a call
+    alone = extract_concepts(model, LAYER, x[:300], labels=y[:300], batch_size=32)
+    np.testing.assert_array_equal(alone.indices, together.indices)
+    np.testing.assert_allclose(alone.importance, together.importance, atol=1e-5)
+    assert alone.explained_examples == pytest.approx(
+        together.explained_examples, abs=1e-6
+    )
+
+
 def test_the_model_is_unchanged_also_after_an_error():
     model = small_cnn()
     x = np.random.default_rng(0).random((64, 16, 16, 3)).astype(np.float32)

@@ -38,6 +38,8 @@ from tb_netviz.methods.units import health
 # The most bytes of activations (and gradients) the extractor keeps from the
 # first pass for the second: 1,000 32x32 images at a 16x16x32 layer take 64 MiB.
 CACHE_BYTES = 256 * 2**20
+# The most bytes of activations one projection call reads (see `reduce`).
+REDUCE_BYTES = 64 * 2**20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,11 +152,16 @@ class ScorePass:
             seen += n
 
     def reduce(self, forwarded, directions: np.ndarray) -> Scores:
-        """Projects the batches `forward` gave onto `directions` W `(k, K)`."""
+        """Projects the batches `forward` gave onto `directions` W `(k, K)`.
+
+        Consecutive batches are projected together, up to `REDUCE_BYTES` of
+        activations a call: the projection's sweeps are many small ops, so
+        one call on many rows costs about what one batch's call does.
+        """
         w = tf.constant(directions, tf.float32)
         found: list[list[np.ndarray]] = [[], [], [], []]
         err = norm2 = 0.0
-        for acts, grads, chosen, *_ in forwarded:
+        for acts, grads, chosen in _grouped(forwarded, REDUCE_BYTES):
             maxima, positions, parts, e, total = self._reduce_step(acts, grads, w)
             for kept, out in zip(found, (maxima, positions, parts, chosen)):
                 kept.append(out.numpy())
@@ -181,6 +188,32 @@ class ScorePass:
             with importance).
         """
         return self.reduce(self.forward(examples, labels), directions)
+
+
+def _grouped(forwarded, limit: int):
+    """Yields `(acts, grads or None, targets)` of consecutive `forwarded`
+    batches concatenated, each group at most `limit` bytes of activations (or
+    one batch)."""
+    group: list = []
+    size = 0
+    for step in forwarded:
+        acts = step[0]
+        nbytes = int(tf.size(acts)) * acts.dtype.size
+        if group and size + nbytes > limit:
+            yield _concat(group)
+            group, size = [], 0
+        group.append(step[:3])
+        size += nbytes
+    if group:
+        yield _concat(group)
+
+
+def _concat(group: list) -> tuple:
+    if len(group) == 1:
+        return tuple(group[0])
+    acts, grads, chosen = zip(*group)
+    grads = None if grads[0] is None else tf.concat(grads, 0)
+    return tf.concat(acts, 0), grads, tf.concat(chosen, 0)
 
 
 def importance(scores: Scores, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
