@@ -95,11 +95,12 @@ class OverheadBudget:
         self._announced.add(group)
         if first:
             print(
-                f"NetVizCallback: {group} deferred at step {step}: even at "
-                f"{MIN_SCALE:.0%} of its work it would take NetViz past "
-                f"{self.share:.0%} of the training time so far; it runs at the next "
-                "step that fits and at the last epoch (set overhead_budget=None, or "
-                "a larger share, to run it whole at every due step)."
+                f"NetVizCallback: {group} deferred at step {step}: it would take "
+                f"NetViz past {self.share:.0%} of the training time so far (ascent "
+                f"and accentuation first do fewer steps, down to {MIN_SCALE:.0%}); "
+                "it runs at the next step that fits and at the last epoch (set "
+                "overhead_budget=None, or a larger share, to run it whole at every "
+                "due step)."
             )
         return first
 

@@ -50,7 +50,8 @@ def make_ascent_logdir(root: Path) -> Path:
     )
     writer = tf.summary.create_file_writer(str(root / "maco" / "netviz"))
     with writer.as_default():
-        assert logger.log(0) and logger.log(1), logger.failures
+        # Step 1 as the overhead budget runs it past its share: half the steps.
+        assert logger.log(0) and logger.log(1, scale=0.5), logger.failures
         images, examples = marked_pictures()
         n = len(images)
         alpha = np.random.default_rng(1).uniform(0, 1, (n, 16, 16))
@@ -205,6 +206,14 @@ def test_marked_pictures_are_dimmed_and_say_why(ap):
     )
     assert "flagged noise" in ap.frame.text_content(".nv-detail .nv-big-pics")
     ap.act(lambda f: ap.page.keyboard.press("Escape"))
+
+
+def test_a_step_the_budget_made_smaller_says_so(ap):
+    ap.act(lambda f: f.select_option("select[name=layer]", "conv2"))
+    header = ap.frame.text_content(".nv-col .nv-col-head")
+    assert "step 1" in header
+    shrunk = ap.frame.text_content(".nv-col .nv-shrunk")
+    assert shrunk == "4 of 8 steps (made smaller by the overhead budget)"
 
 
 def test_transparency_map_toggle_and_facets_in_the_large_view(ap):
