@@ -23,6 +23,7 @@ from tb_netviz.loggers.spec import Spec
 
 MIN_SCALE = 0.25  # the least share of its work a shrinking kind is run at
 
+
 class OverheadBudget:
     """Decides which due specs run now.
 
@@ -110,4 +111,3 @@ class OverheadBudget:
         up for."""
         self._steady[group] = max(seconds - tracing, 0.0) / scale
         return self.deferred.pop(group, [])
-
