@@ -174,7 +174,8 @@ def bench_model(name: str, args, pythons: dict, tmp: str) -> dict:
 def report(name: str, r: dict, peer_names) -> list[str]:
     """Prints the model's table; returns the goals it misses."""
     s, t, missed = r["setting"], r["seconds"], []
-    print(f"\n{name} {s['input']}, layer {s['layer']}, target {s['target']}: "
+    layer = f", CAM layer {s['layer']}" if s["layer"] is not None else ""
+    print(f"\n{name} {s['input']}{layer}, target {s['target']}: "
           "median wall s of the rounds after the warm-up (first call)")  # fmt: skip
     rows = []
     for m, ratio in r["ratios"].items():

@@ -144,3 +144,20 @@ def test_reinitialize_draws_from_the_layers_initializers():
     assert np.abs(kernel).max() <= limit
     sanity_blocks.reinitialize(conv, seed=0)
     np.testing.assert_array_equal(np.asarray(conv.kernel), kernel)  # seeded
+    # Depthwise and pointwise kernels come from their own initializers (not a
+    # shuffle of the trained values).
+    for layer, shape in (
+        (keras.layers.DepthwiseConv2D(3, depthwise_initializer="ones"), (8, 8, 4)),
+        (
+            keras.layers.SeparableConv2D(
+                2, 3, depthwise_initializer="ones", pointwise_initializer="ones"
+            ),
+            (8, 8, 4),
+        ),
+    ):
+        layer.build((None, *shape))
+        for v in layer.weights:
+            v.assign(np.random.default_rng(0).normal(size=v.shape).astype("float32"))
+        sanity_blocks.reinitialize(layer, seed=0)
+        kernels = [v for v in layer.weights if "kernel" in v.path]
+        assert kernels and all((np.asarray(v) == 1).all() for v in kernels), layer.name

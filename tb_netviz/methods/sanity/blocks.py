@@ -121,6 +121,16 @@ def blocks(model: keras.Model, path: str) -> list[list[tuple[str, keras.layers.L
     return [g for g in reversed(weighted) if g]
 
 
+# Variables whose initializer is named otherwise: a DepthwiseConv's `kernel`
+# comes from its `depthwise_initializer`, a SeparableConv's `depthwise_kernel`
+# and `pointwise_kernel` from `depthwise_` and `pointwise_initializer`.
+_INITIALIZER_NAMES = {
+    "kernel": ("kernel", "depthwise"),
+    "depthwise_kernel": ("depthwise",),
+    "pointwise_kernel": ("pointwise",),
+}
+
+
 def _initializer(layer: keras.layers.Layer, variable):
     """The initializer that made `variable` (from the innermost owning layer)."""
     name = variable.path.rsplit("/", 1)[-1]
@@ -130,9 +140,10 @@ def _initializer(layer: keras.layers.Layer, variable):
         if any(w is variable for w in sub.weights)
     ]
     for sub in sorted(owners, key=lambda s: len(s.weights)):
-        init = getattr(sub, f"{name}_initializer", None)
-        if init is not None:
-            return keras.initializers.get(init)
+        for attr in _INITIALIZER_NAMES.get(name, (name,)):
+            init = getattr(sub, f"{attr}_initializer", None)
+            if init is not None:
+                return keras.initializers.get(init)
     return None
 
 
