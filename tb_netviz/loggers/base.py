@@ -33,6 +33,7 @@ class Logger:
       failures: a `Failure` per layer and step that could not be logged.
       seconds: wall time of the last `log` call.
       tracing_seconds: the part of it spent building graphs (a first call).
+      scale: the share of its work the last call did (1.0 unless it shrinks).
     """
 
     group = ""
