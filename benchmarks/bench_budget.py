@@ -46,7 +46,6 @@ Targets: median ratio <= 1.25 at `--epochs` (10) and <= 1.35 at
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import shutil
@@ -196,15 +195,7 @@ def one_fit(variant: str, data, epochs: int, tmp: str, kinds, ascent_steps) -> d
         netviz = netviz_callback(log_dir, x_val, kinds, ascent_steps)
         calls = time_calls(netviz)
         cbs.insert(0, netviz)
-    model = build()
-    model.set_weights(weights)
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    keras.utils.set_random_seed(1)  # same shuffling in every fit
-    gc.collect()
+    model = fits.ready(build, weights)
     traces = tracing_seconds()
     start = time.perf_counter()
     model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=cbs)

@@ -38,7 +38,6 @@ if missed (not with `--smoke`).
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import shutil
 import tempfile
@@ -69,15 +68,7 @@ def one_fit(variant: str, data, epochs: int, tmp: str, ascent_steps=None) -> dic
         netviz = tb_netviz.NetVizCallback(log_dir, probe=x[:N_PROBES], **short)
         log_s = fits.time_loggers(netviz)
         cbs.insert(0, netviz)
-    model = make_model()
-    model.set_weights(weights)
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    keras.utils.set_random_seed(1)  # same shuffling in every fit
-    gc.collect()
+    model = fits.ready(make_model, weights)
     start, cpu = time.perf_counter(), time.process_time()
     model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=cbs)
     result = {
