@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from logs import read_records
+from logs import event_writer, read_records
 from models import compiled, data, small_cnn
 from plugin_client import PREFIX, make_client
 
@@ -162,3 +162,30 @@ def test_due_specs_by_schedule_in_needs_order_making_up_for_deferred_steps():
     ]
     b.defer("ascent", 1)
     assert due(4) == [("activations", True), ("ascent", False), ("units", True)]
+
+
+def test_a_smaller_run_builds_no_new_graph_and_says_what_it_did(tmp_path):
+    from tb_netviz.loggers.accentuation import AccentuationLogger
+    from tb_netviz.loggers.ascent import AscentLogger
+    from tb_netviz.methods.common.traced import tracing_seconds
+
+    x, _ = data(4)
+    model = small_cnn()
+    ascent = AscentLogger(model, ["conv1"], channels=2, steps=8)
+    accent = AccentuationLogger(model, x[:2], ["conv1"], top_k=1)
+    with event_writer(tmp_path):
+        assert ascent.log(0) and accent.log(0)  # whole: each traces here
+        assert ascent.tracing_seconds > 0 and accent.tracing_seconds > 0
+        before = tracing_seconds()
+        assert ascent.log(1, scale=0.25) and accent.log(1, scale=0.5)
+        assert tracing_seconds() == before  # the steps are a traced argument
+        assert ascent.tracing_seconds == accent.tracing_seconds == 0
+        assert (ascent.scale, accent.scale) == (0.25, 0.5)
+    client = make_client(str(tmp_path))[0]
+    for tag, shrunk in (("ascent/conv1", [2, 8]), ("accentuation/conv1", [32, 64])):
+        query = {"run": ".", "tag": tag}
+        steps = client.get(f"{PREFIX}/steps", query_string=query).json["steps"]
+        assert "shrunk" not in steps[0]["info"], tag
+        assert steps[1]["info"]["shrunk"] == {"steps": shrunk}, tag
+    with pytest.raises(ValueError, match=r"scale must be in \(0, 1\]"):
+        ascent.log(2, scale=0.0)
