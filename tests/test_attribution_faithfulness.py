@@ -81,8 +81,15 @@ def test_the_defaults_rank_the_region_above_a_random_map(region):
     assert np.all(found["insertion"][:, 0] > found["insertion"][:, 1])
     assert np.all(found["mufidelity"][:, 0] > found["mufidelity"][:, 1] + 0.5)
     assert f.settings["baseline"] == "blur" and f.settings["steps"] == 16
+    # Rows a pass sized from the input, as the methods' (2^20 values a pass).
+    h, w, c = x.shape[1:]
+    assert f.settings["batch_size"] == max(32, 2**20 // (h * w * c))
     f(x * 0.5, maps, np.zeros((2, 2), int))
     assert f.traces() == {"curves": 1, "mufidelity": 1}
+    # Other pass sizes give the same figures.
+    small = Faithfulness(model, batch_size=7)(x, maps, np.zeros((2, 2), int))
+    for metric, values in small.items():
+        np.testing.assert_allclose(values, found[metric], atol=1e-5, err_msg=metric)
 
 
 def test_blur_is_a_border_normalized_gaussian():

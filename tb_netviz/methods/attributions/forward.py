@@ -63,6 +63,7 @@ class Forward:
     """The user's model, run on rows, with its scores and the CAM layer read out.
 
     Attributes:
+      model: the user's model.
       output: the checked `OutputFacts`.
       layer: the CAM layer path, or None.
     """
@@ -77,7 +78,7 @@ class Forward:
         that returns, `layer` a layer path whose output to record, or None."""
         self.output = output
         self.layer = layer
-        self._model = model
+        self.model = model
         self._layers = model._flatten_layers()
         self._layer = None if layer is None else layers_lib.get_layer(model, layer)
 
@@ -118,7 +119,7 @@ class Forward:
         """Runs the model on `x` `(R, H, W, C)` in inference mode -> `Pass`."""
         seen: dict = {}
         with self._recording(seen):
-            probabilities = self._model(x, training=False)
+            probabilities = self.model(x, training=False)
         if self._layer is not None and "features" not in seen:
             raise RuntimeError(
                 f"Layer {self.layer!r} did not run in the model's forward pass "

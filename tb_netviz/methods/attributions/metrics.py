@@ -19,7 +19,9 @@ and the drop are the model's output for the target (its probability).
   probability when the subset is set to the baseline. Higher is more
   faithful; 0 where either side does not vary.
 
-Each metric runs its perturbed copies in traced passes of `batch_size` rows.
+Each metric runs its perturbed copies in traced passes of `batch_size` rows;
+None (the default) sizes them from the input as the methods do
+(`options.rows_per_pass`: as many rows as hold 2^20 input values, at least 32).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from collections.abc import Mapping
 import numpy as np
 import tensorflow as tf
 
+from tb_netviz.methods.attributions import options as options_lib
 from tb_netviz.methods.attributions import removal
 from tb_netviz.methods.attributions import targets as targets_lib
 from tb_netviz.methods.attributions.attributor import Attributor
@@ -45,7 +48,7 @@ DEFAULTS = {
     "share": 0.2,
     "samples": 128,
     "seed": 0,
-    "batch_size": 64,
+    "batch_size": None,
 }
 
 
@@ -87,6 +90,8 @@ class Faithfulness:
         found = {**DEFAULTS, **options}
         for name in ("steps", "cells", "samples", "batch_size"):
             value = found[name]
+            if name == "batch_size" and value is None:
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not 0 < found["share"] < 1:
@@ -96,6 +101,9 @@ class Faithfulness:
         else:
             model = model_or_attributor
             self._forward = Forward(model, targets_lib.check_model(model))
+        found["batch_size"] = options_lib.rows_per_pass(
+            found["batch_size"], tuple(self._forward.model.inputs[0].shape[1:])
+        )
         self._options = found
         curves = tuple(m for m in self.metrics if m != "mufidelity")
         self._curves = curves and traced(
