@@ -129,36 +129,6 @@ def netviz_callback(log_dir: str, x_val, kinds: list[str], ascent_steps):
     )
 
 
-def time_calls(cb) -> dict[str, list[dict]]:
-    """Wraps each logger's `log` once the callback has built them; returns
-    `{group: [{seconds, tracing_s, scale}, ...]}`, one per call, filled as the
-    fit runs."""
-    calls: dict[str, list[dict]] = {}
-    begin = cb.on_train_begin
-
-    def on_train_begin(*args, **kwargs):
-        out = begin(*args, **kwargs)
-        for group, logger in cb._loggers.items():
-
-            def log(*a, _logger=logger, _log=logger.log, _group=group, **k):
-                try:
-                    return _log(*a, **k)
-                finally:
-                    calls.setdefault(_group, []).append(
-                        {
-                            "seconds": round(_logger.seconds, 4),
-                            "tracing_s": round(_logger.tracing_seconds, 4),
-                            "scale": round(_logger.scale, 3),
-                        }
-                    )
-
-            logger.log = log
-        return out
-
-    cb.on_train_begin = on_train_begin
-    return calls
-
-
 def recorded(run_dir: str) -> dict[str, dict[int, dict]]:
     """`{group: {step: {"seconds", "shrunk", "deferred_steps"}}}` read back from
     the step JSON of the event files."""
@@ -193,7 +163,7 @@ def one_fit(variant: str, data, epochs: int, tmp: str, kinds, ascent_steps) -> d
     cbs = [keras.callbacks.TensorBoard(log_dir)]
     if variant == "netviz":
         netviz = netviz_callback(log_dir, x_val, kinds, ascent_steps)
-        calls = time_calls(netviz)
+        calls = fits.time_loggers(netviz)
         cbs.insert(0, netviz)
     model = fits.ready(build, weights)
     traces = tracing_seconds()

@@ -66,7 +66,7 @@ def one_fit(variant: str, data, epochs: int, tmp: str, ascent_steps=None) -> dic
     if variant == "netviz":
         short = {} if ascent_steps is None else {"ascent": Ascent(steps=ascent_steps)}
         netviz = tb_netviz.NetVizCallback(log_dir, probe=x[:N_PROBES], **short)
-        log_s = fits.time_loggers(netviz)
+        calls = fits.time_loggers(netviz)
         cbs.insert(0, netviz)
     model = fits.ready(make_model, weights)
     start, cpu = time.perf_counter(), time.process_time()
@@ -88,7 +88,7 @@ def one_fit(variant: str, data, epochs: int, tmp: str, ascent_steps=None) -> dic
         result.update(
             hook_s=netviz.hook_seconds,
             hook_share=netviz.hook_seconds / result["fit_s"],
-            log_s=dict(sorted(log_s.items())),
+            log_s={g: sum(c["seconds"] for c in v) for g, v in sorted(calls.items())},
             recorded_s={g: round(sum(v.values()), 4) for g, v in recorded.items()},
             ran_at={g: sorted(v) for g, v in recorded.items()},
             layers=list(netviz.layers),

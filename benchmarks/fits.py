@@ -115,30 +115,38 @@ def group_of_kind() -> dict[str, str]:
     return {kind: group for group, kinds in metadata.GROUPS.items() for kind in kinds}
 
 
-def time_loggers(cb) -> dict[str, float]:
+def time_loggers(cb) -> dict[str, list[dict]]:
     """Wraps each logger's `log` once the callback has built them (in
-    `on_train_begin`); returns `{group: seconds}`, filled as the fit runs."""
-    tally: dict[str, float] = {}
+    `on_train_begin`); returns `{group: [call, ...]}`, filled as the fit runs,
+    a call `{"seconds", "tracing_s", "scale"}`: its wall time timed around it,
+    the part the logger spent building graphs, the share of work it did."""
+    calls: dict[str, list[dict]] = {}
     begin = cb.on_train_begin
 
     @functools.wraps(begin)
     def on_train_begin(*args, **kwargs):
         out = begin(*args, **kwargs)
         for group, logger in getattr(cb, "_loggers", {}).items():
-            tally.setdefault(group, 0.0)
+            calls.setdefault(group, [])
 
-            def log(*a, _log=logger.log, _group=group, **k):
+            def log(*a, _logger=logger, _log=logger.log, _group=group, **k):
                 start = time.perf_counter()
                 try:
                     return _log(*a, **k)
                 finally:
-                    tally[_group] += time.perf_counter() - start
+                    calls[_group].append(
+                        {
+                            "seconds": round(time.perf_counter() - start, 4),
+                            "tracing_s": round(_logger.tracing_seconds, 4),
+                            "scale": round(_logger.scale, 3),
+                        }
+                    )
 
             logger.log = log
         return out
 
     cb.on_train_begin = on_train_begin
-    return tally
+    return calls
 
 
 def fit(weights, x, y, epochs: int, callbacks: list) -> dict:
