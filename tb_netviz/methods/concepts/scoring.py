@@ -198,7 +198,7 @@ def _grouped(forwarded, limit: int):
     size = 0
     for step in forwarded:
         acts = step[0]
-        nbytes = int(tf.size(acts)) * acts.dtype.size
+        nbytes = acts.shape.num_elements() * acts.dtype.size
         if group and size + nbytes > limit:
             yield _concat(group)
             group, size = [], 0
