@@ -32,6 +32,14 @@ _COLOR_INV = np.linalg.inv(_COLOR).astype(np.float32)
 DEFAULT_RADIUS = 0.2
 
 
+def _mix(images: tf.Tensor, matrix: np.ndarray) -> tf.Tensor:
+    """Each pixel's colour times `matrix` `(C, C)`: `(..., C)` -> `(..., C)`,
+    `out[..., i] = sum_j matrix[i, j] images[..., j]`. One product of all
+    pixels with `matrix.T` (`tf.linalg.matvec` broadcasts a 3x3 product per
+    pixel, and its gradient made it 3x the inverse FFT it follows)."""
+    return tf.tensordot(images, tf.constant(matrix.T), 1)
+
+
 def _normal(shape, seeds: tf.Tensor) -> tf.Tensor:
     """One stateless normal draw of `shape` per row of `seeds` (K, 2) int64."""
     k = seeds.shape[0]
@@ -164,7 +172,7 @@ class Fourier:
         t = tf.clip_by_value(image, 1e-3, 1.0 - 1e-3)
         t = tf.math.log(t) - tf.math.log1p(-t)  # inverse sigmoid
         if self.decorrelate:
-            t = tf.linalg.matvec(_COLOR_INV, t)
+            t = _mix(t, _COLOR_INV)
         t = tf.transpose(t * 4.0, (0, 3, 1, 2))
         spectrum = tf.signal.rfft2d(t, fft_length=[h, w]) / self._scale
         return tf.stack([tf.math.real(spectrum), tf.math.imag(spectrum)], axis=1)
@@ -175,7 +183,7 @@ class Fourier:
         t = tf.signal.irfft2d(spectrum, fft_length=[h, w]) / 4.0
         t = tf.transpose(t, (0, 2, 3, 1))
         if self.decorrelate:
-            t = tf.linalg.matvec(_COLOR, t)  # each pixel's colour times _COLOR.T
+            t = _mix(t, _COLOR)
         return tf.sigmoid(t)
 
     def project(self, params: tf.Tensor) -> tf.Tensor:
