@@ -20,9 +20,12 @@ the demo's concepts layer; 16x16x32, so 256,000 positions):
   position, exemplars, importance; a forward pass again when not cached).
 
 Each is timed in wall and process CPU seconds (all threads), interleaved,
-median of `--repeats` (5) rounds after a warm-up. The issue's goal: extraction
-<= 1.5x the floor on 2 CPU cores; the NMF alone is the floor's comparison of
-the issue ("the factorization against one forward pass").
+median of `--repeats` (5) rounds after a warm-up. The goal (issue 21, "the
+factorization against one forward pass of the examples to the layer: <= 1.5x
+that forward pass"): `fits`, the factorization as the extractor runs it
+(both fits), <= 1.5x the floor on 2 CPU cores. The whole extraction is
+reported beside it; it also runs the importance's backward pass and projects
+every position, so it costs several forward passes.
 
 Usage:
     python benchmarks/bench_concepts.py [--examples 1000] [--repeats 5]
@@ -40,7 +43,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import common
 
-GOAL = 1.5  # extraction / floor
+GOAL = 1.5  # fits (the factorization) / floor
 TIMED = ("floor", "nmf", "nmf_stability", "extraction", "pass1", "fits", "pass2")
 
 
@@ -174,8 +177,8 @@ def measure(n: int, repeats: int, epochs: int, layer: str) -> dict:
         }
         for name in TIMED[1:]
     }
-    found["goal"] = f"extraction wall <= {GOAL}x floor"
-    found["meets_goal"] = found["ratios"]["extraction"]["wall"] <= GOAL
+    found["goal"] = f"fits (the factorization) wall <= {GOAL}x floor"
+    found["meets_goal"] = found["ratios"]["fits"]["wall"] <= GOAL
     return found
 
 
@@ -207,8 +210,9 @@ def main() -> None:
         )
     )
     print(
-        f"{found['examples']} examples, {found['layer']}: extraction "
-        f"{r['extraction']['wall']:.2f}x the forward pass (goal <= {GOAL}x)"
+        f"{found['examples']} examples, {found['layer']}: the factorization "
+        f"{r['fits']['wall']:.2f}x the forward pass (goal <= {GOAL}x), the whole "
+        f"extraction {r['extraction']['wall']:.2f}x"
     )
     common.write_json(
         args.out,

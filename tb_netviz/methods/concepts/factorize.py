@@ -12,7 +12,7 @@ and the HALS sweep that `projection` reuses.
 
 Every sweep touches A only through `A W^T` or `A^T U`, and `||A - U W||^2`
 comes from k x k Gram matrices, never by forming `U W`. The loops run inside
-one `tf.function` per k (float64 for the fit, float32 for projections): the
+one `tf.function` per k (float32, as the activations are): the
 matrices are thin (P x k, k ~ 8), where NumPy's threaded BLAS spends more on
 waking its threads than on the products.
 """
@@ -165,8 +165,8 @@ def _fits(problems, max_iter, tol, k: int):
 
 @functools.cache
 def _compiled_fits(k: int, count: int):
-    any2 = tf.TensorSpec([None, None], tf.float64)
-    scalar = tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float64)
+    any2 = tf.TensorSpec([None, None], tf.float32)
+    scalar = tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)
     return traced(
         functools.partial(_fits, k=k),
         input_signature=[[(any2, any2)] * count, *scalar],
@@ -216,7 +216,7 @@ def nmf_many(
     """
     found, problems = [], []
     for a, seed in zip(matrices, seeds, strict=True):
-        a = np.asarray(a, np.float64)
+        a = np.asarray(a, np.float32)
         if a.ndim != 2 or not 1 <= k <= min(a.shape):
             raise ValueError(f"nmf needs 1 <= k <= min(P, K); got k={k}, A {a.shape}")
         if not np.isfinite(a).all() or (a < 0).any():
@@ -226,7 +226,9 @@ def nmf_many(
             found.append(Factorization(np.zeros((len(a), k), np.float32), w, 1.0, 0))
             continue
         width = min(k + _EXTRA, *a.shape)
-        omega = np.random.default_rng(seed).standard_normal((a.shape[1], width))
+        omega = np.random.default_rng(seed).standard_normal(
+            (a.shape[1], width), np.float32
+        )
         found.append(len(problems))
         problems.append((a, omega))
     if problems:
