@@ -89,21 +89,32 @@ class OverheadBudget:
         return 1.0 if final else None
 
     def defer(self, group: str, step: int) -> bool:
-        """Records a deferred due step; the first time for `group` it prints
-        one line saying so and how to change it, and returns True."""
+        """Records a deferred due step; returns True the first time for
+        `group` (the callback then `announce`s it)."""
         first = group not in self._announced
         self.deferred.setdefault(group, []).append(int(step))
         self._announced.add(group)
-        if first:
-            print(
-                f"NetVizCallback: {group} deferred at step {step}: it would take "
-                f"NetViz past {self.share:.0%} of the training time so far (ascent "
-                f"and accentuation first do fewer steps, down to {MIN_SCALE:.0%}); "
-                "it runs at the next step that fits and at the last epoch (set "
-                "overhead_budget=None, or a larger share, to run it whole at every "
-                "due step)."
-            )
         return first
+
+    def announce(self, groups: Sequence[str], step: int) -> None:
+        """Prints one line for the kinds first deferred at `step` (in running
+        order), saying why and how to change it; nothing for none."""
+        if not groups:
+            return
+        names = (
+            groups[0]
+            if len(groups) == 1
+            else (f"{', '.join(groups[:-1])} and {groups[-1]}")
+        )
+        it, runs = ("it", "runs") if len(groups) == 1 else ("they", "run")
+        print(
+            f"NetVizCallback: {names} deferred at step {step}: {it} would take "
+            f"NetViz past {self.share:.0%} of the training time so far (ascent "
+            f"and accentuation first do fewer steps, down to {MIN_SCALE:.0%}); "
+            f"{it} {runs} at the next step that fits and at the last epoch (set "
+            "overhead_budget=None, or a larger share, to run every kind whole at "
+            "every due step)."
+        )
 
     def ran(self, group: str, seconds: float, tracing: float, scale: float):
         """Records a run of `group` that took `seconds`, `tracing` of them

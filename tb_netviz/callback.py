@@ -192,23 +192,28 @@ class NetVizCallback(keras.callbacks.Callback):
                 once, self._once = self._once, []  # the model map, the probe
                 for spec in once:
                     self._loggers[spec.group].log(step)
-                for spec, hit in due:
-                    self._run_spec(spec, hit, step, final, start)
+                first_deferred = [
+                    spec.group
+                    for spec, hit in due
+                    if self._run_spec(spec, hit, step, final, start)
+                ]
+                self.budget.announce(first_deferred, step)
             # Flush now: an interrupted fit must leave every written step readable.
             self._writer.flush()
         finally:
             self.hook_seconds += time.perf_counter() - start
 
     def _run_spec(self, spec, hit: bool, step: int, final: bool, start: float):
+        """Runs one due spec as the budget plans it; returns True when it was
+        deferred for the first time (to be announced)."""
         spent = self.hook_seconds + time.perf_counter() - start
         group, logger = spec.group, self._loggers[spec.group]
         scale = self.budget.plan(spec, logger.shrinks is not None, spent, final)
         if scale is None:
-            if hit:
-                self.budget.defer(group, step)
-            return
+            return hit and self.budget.defer(group, step)
         made_up = self.budget.deferred.get(group, [])
         extra = {"deferred_steps": list(made_up)} if made_up else {}
         logger.log(step, scale=scale, **extra)
         self._ran_at[group] = step
         self.budget.ran(group, logger.seconds, logger.tracing_seconds, logger.scale)
+        return False

@@ -66,6 +66,23 @@ def test_the_steady_cost_predicts_and_a_kind_that_shrinks_does_what_fits(clock):
     assert b.plan(Ascent(), True, spent=3.0, final=False) == 1.0
 
 
+def test_kinds_deferred_at_one_step_are_announced_in_one_line(clock, capsys):
+    b = budget.OverheadBudget(0.25)
+    b.announce([], 1)
+    assert capsys.readouterr().out == ""
+    b.announce(["deconv", "sanity", "ascent"], 1)
+    b.announce(["exemplars"], 2)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(
+        "NetVizCallback: deconv, sanity and ascent deferred at step 1: they would "
+        "take NetViz past 25% of the training time so far"
+    )
+    assert "they run at the next step that fits" in lines[0]
+    assert lines[1].startswith("NetVizCallback: exemplars deferred at step 2: it would")
+    assert "it runs at the next step that fits" in lines[1]
+
+
 def test_no_budget_runs_everything(clock):
     b = budget.OverheadBudget(None)
     b.start()
@@ -82,13 +99,14 @@ def test_heavy_kinds_are_deferred_in_a_real_fit_and_said_so(tmp_path, capsys):
         # far more steps than training 32 tiny samples an epoch
         ascent=Ascent(freq=1, steps=400, channels=4),
         deconv=None,
-        sanity=None,
+        sanity=Sanity(freq=1),
     )
     cb = NetVizCallback(str(tmp_path / "budget"), **kwargs)
     compiled(small_cnn()).fit(x, y, epochs=4, batch_size=32, callbacks=[cb], verbose=0)
-    printed = capsys.readouterr().out
-    assert printed.count("ascent deferred at step 1") == 1
-    assert "overhead_budget=None" in printed
+    printed = [line for line in capsys.readouterr().out.splitlines() if "defer" in line]
+    # Both wait from step 1 on, and say so once, in one line.
+    assert len(printed) == 1 and "overhead_budget=None" in printed[0]
+    assert printed[0].startswith("NetVizCallback: ascent and sanity deferred at step 1")
     records = read_records(f"{tmp_path}/budget/netviz")
     assert records["ascent/conv1"] == [0, 3]  # the first due step and the last epoch
     assert records["activations/conv1"] == [0, 1, 2, 3]  # light kinds always run
