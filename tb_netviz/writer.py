@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from tensorboard.plugins.histogram import metadata as histogram_metadata
 
 from tb_netviz import metadata
 
@@ -88,6 +89,23 @@ def write_record(
             # steps without decoding every step's JSON.
             metadata=metadata.create_summary_metadata(
                 kind, layer, "info", step_json=metadata.STEP_JSON_COMPACT
+            ),
+        )
+    )
+
+
+def write_histogram(tag: str, buckets: np.ndarray, step: int) -> bool:
+    """Writes `buckets` (float64 `(k, 3)`, `pictures.activations.
+    histogram_buckets`) as a TensorBoard histogram summary under `tag`, as
+    `tf.summary.histogram` writes one (its Histograms and Distributions
+    dashboards read it). Returns False if no default writer is set."""
+    return bool(
+        tf.summary.write(
+            tag,
+            tf.constant(buckets, tf.float64),
+            step=step,
+            metadata=histogram_metadata.create_summary_metadata(
+                display_name=None, description=None
             ),
         )
     )

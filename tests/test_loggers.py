@@ -41,6 +41,32 @@ def test_a_custom_loop_logs_every_kind(tmp_path):
     assert all(lg.failures == [] and lg.seconds > 0 for lg in loggers)
 
 
+def test_activation_histograms_count_every_value_of_the_probe(tmp_path):
+    """The histogram beside the grid: every activation of the probe, from the
+    layer's minimum to its maximum, where TensorBoard's Histograms tab reads."""
+    import glob
+
+    from tb_netviz import metadata
+    from tb_netviz.methods import layer_activations
+
+    model, (x, _) = small_cnn(), data(3)
+    with logs.event_writer(tmp_path / "run" / "netviz"):
+        assert ActivationsLogger(model, x, ["conv1"]).log(2)
+    acts = layer_activations(model, x, ["conv1"])["conv1"]
+    found = {}
+    for path in glob.glob(f"{tmp_path}/run/netviz/events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                found[(value.tag, event.step)] = value
+    value = found[(metadata.histogram_tag("conv1"), 2)]
+    assert value.metadata.plugin_data.plugin_name == "histograms"
+    buckets = tf.make_ndarray(value.tensor)
+    assert buckets.shape == (30, 3) and buckets[:, 2].sum() == acts.size
+    np.testing.assert_allclose(
+        [buckets[0, 0], buckets[-1, 1]], [acts.min(), acts.max()], rtol=1e-6
+    )
+
+
 def test_list_valued_overrides_are_fine(tmp_path, capsys):
     logger = AscentLogger(
         small_cnn(), ["conv2"], channels=2, steps=2, scales=[1.0, 1.1], angles=[0, 5]

@@ -102,3 +102,43 @@ def test_nonfinite_values_are_flagged_and_kept_out_of_ranges():
     assert info["nonfinite_tiles"] == [[0]]
     assert info["ranges"][0][0] == [1.0, 5.0]
     assert grids[0][0, 0] == 0
+
+
+def _histograms(run_dir) -> dict[str, tuple[str, np.ndarray]]:
+    """`{tag: (plugin name, tensor)}` of the event files under `run_dir`."""
+    import glob
+
+    found = {}
+    for path in glob.glob(f"{run_dir}/events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                plugin = value.metadata.plugin_data.plugin_name
+                found[value.tag] = (plugin, tf.make_ndarray(value.tensor))
+    return found
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(0).normal(0.0, 3.0, 5000),  # both signs
+        np.maximum(np.random.default_rng(1).normal(0.0, 1.0, (8, 16, 16, 4)), 0.0),
+        np.arange(40.0),  # values on the bucket edges
+        np.full(7, 2.5),  # one distinct value
+        np.zeros(0),  # nothing
+    ],
+)
+def test_histogram_buckets_are_tensorboards(tmp_path, values):
+    """What `tf.summary.histogram` writes for the same values, counts exactly,
+    and written with its plugin so TensorBoard's dashboards read it."""
+    run = tmp_path / "run"
+    with tf.summary.create_file_writer(str(run)).as_default():
+        tf.summary.histogram("theirs", values, step=3)
+        assert writer.write_histogram("ours", pictures.histogram_buckets(values), 3)
+    tf.summary.flush()
+    found = _histograms(run)
+    (their_plugin, theirs), (our_plugin, ours) = found["theirs"], found["ours"]
+    assert our_plugin == their_plugin == "histograms"
+    assert ours.dtype == theirs.dtype == np.float64 and ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours[:, 2], theirs[:, 2])
+    np.testing.assert_allclose(ours[:, :2], theirs[:, :2], rtol=1e-12, atol=1e-12)
+    assert ours[:, 2].sum() == values.size

@@ -8,9 +8,8 @@ from typing import Any, ClassVar
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from tb_netviz import config, metadata
+from tb_netviz import config, metadata, writer
 from tb_netviz.loggers.base import Logger, warn_nonfinite
 from tb_netviz.loggers.spec import Context, Spec, spec
 from tb_netviz.methods.activations import ActivationReader
@@ -70,8 +69,8 @@ class ActivationsLogger(Logger):
 
     def _histogram(self, layer: str, outputs, step: int) -> bool:
         values = outputs[layer]
-        values = values[np.isfinite(values)]
-        return tf.summary.histogram(metadata.histogram_tag(layer), values, step=step)
+        buckets = pictures.histogram_buckets(values[np.isfinite(values)])
+        return writer.write_histogram(metadata.histogram_tag(layer), buckets, step)
 
     def _one(
         self, layer: str, acts: np.ndarray, step: int, share: float, extra

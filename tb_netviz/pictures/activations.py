@@ -133,3 +133,38 @@ def record(
         ],
     }
     return info, grids[..., 0]
+
+
+HISTOGRAM_BUCKETS = 30  # tf.summary.histogram's default
+
+
+def histogram_buckets(values: np.ndarray, count: int = HISTOGRAM_BUCKETS) -> np.ndarray:
+    """The buckets of TensorBoard's histogram summary (`tf.summary.histogram`),
+    computed in NumPy: eagerly, TensorFlow's bucketing is about 80 small ops,
+    two thirds of a default activations step on the demo CNN.
+
+    Args:
+      values: finite numbers, any shape (flattened).
+      count: the number of buckets, >= 1.
+
+    Returns:
+      float64 `(count, 3)`, rows `(left edge, right edge, count)`: `count`
+      equal-width buckets from the minimum to the maximum (the last edge is
+      the maximum; the last bucket holds it); for one distinct value every
+      edge is that value and the last bucket holds all; all zeros without
+      values.
+    """
+    data = np.asarray(values, np.float64).reshape(-1)
+    if data.size == 0:
+        return np.zeros((count, 3))
+    lo, hi = data.min(), data.max()
+    counts = np.zeros(count)
+    if hi == lo:
+        counts[-1] = data.size
+        return np.stack([np.full(count, hi), np.full(count, hi), counts], axis=1)
+    width = (hi - lo) / count
+    index = np.minimum(np.floor((data - lo) / width).astype(np.int64), count - 1)
+    counts = np.bincount(index, minlength=count).astype(np.float64)
+    edges = lo + np.arange(count + 1) * ((hi - lo) / count)
+    edges[-1] = hi
+    return np.stack([edges[:-1], edges[1:], counts], axis=1)
