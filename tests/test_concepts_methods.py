@@ -282,7 +282,8 @@ def test_a_hals_sweep_is_the_coordinate_update_and_keeps_a_dead_part():
         if g[j, j] > 0:
             step = (b[:, j] - want @ g[:, j]) / g[j, j]
             want[:, j] = np.maximum(want[:, j] + step, 0)
-    got = sweep(tf.constant(x), tf.constant(b), tf.constant(g)).numpy()
+    # The sweep works on rows: x, b transposed, (parts, rows).
+    got = sweep(tf.constant(x.T), tf.constant(b.T), tf.constant(g)).numpy().T
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(got[:, 1], x[:, 1])
 

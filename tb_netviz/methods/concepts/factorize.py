@@ -10,8 +10,11 @@ and the HALS sweep that `projection` reuses.
 - `sweep_factors`, `sweep_rows`, `error`: the pieces `projection.project`
   (U for new rows with W fixed) runs too.
 
-Every sweep touches A only through `A W^T` or `A^T U`, and `||A - U W||^2`
-comes from k x k Gram matrices, never by forming `U W`. The loops run inside
+Every sweep touches A only through `W A^T` or `U^T A`, and `||A - U W||^2`
+comes from k x k Gram matrices, never by forming `U W`. The sweeps work on
+rows: the loop carries U transposed, `(k, P)`, so a part's coefficients are
+one contiguous row and no sweep transposes or re-stacks a `(P, k)` matrix
+(those copies were most of a fit's time). The loops run inside
 one `tf.function` per k (float32, as the activations are): the
 matrices are thin (P x k, k ~ 8), where NumPy's threaded BLAS spends more on
 waking its threads than on the products.
@@ -53,47 +56,49 @@ class Factorization:
 
 
 def sweep_factors(b: tf.Tensor, g: tf.Tensor):
-    """What a HALS sweep needs from `b = A Y^T` `(R, k)` and `g = Y Y^T`
+    """What a HALS sweep needs from `b = Y A^T` `(k, R)` and `g = Y Y^T`
     `(k, k)` (k static), as `sweep_rows` takes it: `bh` k tensors `(R,)`,
     `bh_j = b_j / g_jj`, and `m` k x k scalars, `m[j][i] = g_ij / g_jj` off
     the diagonal and 0 on it; a dead part (`g_jj = 0`) gets `bh_j = 0`,
-    `m[j][i] = 0` and `m[j][j] = -1`, so its column is kept as it is."""
+    `m[j][i] = 0` and `m[j][j] = -1`, so its row is kept as it is."""
     k = int(g.shape[0])
     d = tf.linalg.diag_part(g)
     live = d > 0
     inv = tf.where(live, 1.0 / tf.where(live, d, tf.ones_like(d)), tf.zeros_like(d))
     m = tf.transpose(g * inv[None, :]) * (1.0 - tf.eye(k, dtype=g.dtype))
     m = m - tf.linalg.diag(tf.cast(tf.logical_not(live), g.dtype))
-    bh = tf.unstack(tf.transpose(b * inv[None, :]), num=k)
+    bh = tf.unstack(b * inv[:, None], num=k)
     return bh, [tf.unstack(row, num=k) for row in tf.unstack(m, num=k)]
 
 
-def sweep_rows(cols: list, bh: list, m: list) -> list:
-    """One HALS sweep over the columns `cols` (k tensors `(R,)` >= 0) of x:
-    column j in turn becomes `relu(bh_j - sum_i m[j][i] x_i)`, the minimizer
-    of `||A - x Y||^2` over it given the others (`sweep_factors`). Graph ops;
-    returns the new columns."""
-    cols = list(cols)
-    for j in range(len(cols)):
-        fitted = tf.add_n([c * m[j][i] for i, c in enumerate(cols)])
-        cols[j] = tf.nn.relu(bh[j] - fitted)
-    return cols
+def sweep_rows(rows: list, bh: list, m: list) -> list:
+    """One HALS sweep over the rows `rows` (k tensors `(R,)` >= 0) of x:
+    row j in turn becomes `relu(bh_j - sum_i m[j][i] x_i)`, the minimizer
+    of `||A - x^T Y||^2` over it given the others (`sweep_factors`). Graph
+    ops; returns the new rows."""
+    rows = list(rows)
+    for j in range(len(rows)):
+        fitted = tf.add_n([r * m[j][i] for i, r in enumerate(rows)])
+        rows[j] = tf.nn.relu(bh[j] - fitted)
+    return rows
 
 
 def sweep(x: tf.Tensor, b: tf.Tensor, g: tf.Tensor) -> tf.Tensor:
-    """One HALS sweep: each column j of `x` `(R, k)` >= 0 in turn minimizes
-    `||A - x Y||^2` given the others, with `b = A Y^T` `(R, k)` and
-    `g = Y Y^T` `(k, k)`; k static; a dead part's column is kept. Graph ops;
-    returns the new `x`."""
+    """One HALS sweep: each row j of `x` `(k, R)` >= 0 (one part's
+    coefficients) in turn minimizes `||A - x^T Y||^2` given the others, with
+    `b = Y A^T` `(k, R)` and `g = Y Y^T` `(k, k)`; k static; a dead part's
+    row is kept. Graph ops; returns the new `x`."""
     k = int(g.shape[0])
-    cols = sweep_rows(tf.unstack(x, num=k, axis=1), *sweep_factors(b, g))
-    return tf.stack(cols, axis=1)
+    return tf.stack(sweep_rows(tf.unstack(x, num=k), *sweep_factors(b, g)))
 
 
-def error(norm2, u, awt, wwt) -> tf.Tensor:
-    """`||A - U W||^2` from `||A||^2`, `U`, `A W^T` and `W W^T`."""
-    cross = tf.reduce_sum(awt * u)
-    return norm2 - 2.0 * cross + tf.reduce_sum(tf.matmul(u, u, transpose_a=True) * wwt)
+def error(norm2, ut, wat, wwt) -> tf.Tensor:
+    """`||A - U W||^2` from `||A||^2`, `U^T` `(k, R)`, `W A^T` `(k, R)` and
+    `W W^T`."""
+    cross = tf.reduce_sum(wat * ut)
+    return (
+        norm2 - 2.0 * cross + tf.reduce_sum(tf.matmul(ut, ut, transpose_b=True) * wwt)
+    )
 
 
 def _orthonormal(y):
@@ -134,27 +139,22 @@ def _fit(a, omega, max_iter, tol, k: int):
     """HALS from NNDSVDa: `(U, W, iterations, ||A - U W||^2, ||A||^2)`."""
     norm2 = tf.reduce_sum(a * a)
     u, w = _nndsvda(a, omega, k)
-    u, w = tf.ensure_shape(u, [None, k]), tf.ensure_shape(w, [k, None])
+    ut, w = tf.ensure_shape(tf.transpose(u), [k, None]), tf.ensure_shape(w, [k, None])
     inf = tf.constant(np.inf, a.dtype)
 
-    def go(it, u, w, before, now):
+    def go(it, ut, w, before, now):
         return tf.logical_and(it < max_iter, (it < 1) | (before - now >= tol * norm2))
 
-    def step(it, u, w, before, now):
-        wt = sweep(
-            tf.transpose(w),
-            tf.matmul(a, u, transpose_a=True),
-            tf.matmul(u, u, transpose_a=True),
-        )
-        w = tf.transpose(wt)
-        awt, wwt = tf.matmul(a, w, transpose_b=True), tf.matmul(w, w, transpose_b=True)
-        u = sweep(u, awt, wwt)
-        return it + 1, u, w, now, error(norm2, u, awt, wwt)
+    def step(it, ut, w, before, now):
+        w = sweep(w, tf.matmul(ut, a), tf.matmul(ut, ut, transpose_b=True))
+        wat, wwt = tf.matmul(w, a, transpose_b=True), tf.matmul(w, w, transpose_b=True)
+        ut = sweep(ut, wat, wwt)
+        return it + 1, ut, w, now, error(norm2, ut, wat, wwt)
 
-    it, u, w, _, err = tf.while_loop(
-        go, step, (tf.constant(0), u, w, inf, inf), parallel_iterations=1
+    it, ut, w, _, err = tf.while_loop(
+        go, step, (tf.constant(0), ut, w, inf, inf), parallel_iterations=1
     )
-    return u, w, it, err, norm2
+    return tf.transpose(ut), w, it, err, norm2
 
 
 def _fits(problems, max_iter, tol, k: int):

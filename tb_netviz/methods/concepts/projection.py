@@ -19,21 +19,23 @@ PROJECT_SWEEPS = 10  # HALS sweeps of `project`, from the least-squares start
 def project_tensor(a, w, sweeps: int = PROJECT_SWEEPS):
     """`project` as graph ops: `a` `(R, K)`, `w` `(k, K)` float32 (k static)
     -> `(U (R, k), ||a - U w||^2, ||a||^2)`."""
-    b, g = tf.matmul(a, w, transpose_b=True), tf.matmul(w, w, transpose_b=True)
+    b, g = tf.matmul(w, a, transpose_b=True), tf.matmul(w, w, transpose_b=True)
     k = int(w.shape[0])
     # A tiny ridge keeps the start defined when two concepts coincide.
     ridge = 1e-6 * tf.maximum(tf.linalg.trace(g), 1e-12) / k
-    start = tf.linalg.solve(g + ridge * tf.eye(k), tf.transpose(b))  # (k, R)
+    # The k x k inverse times b: MatrixSolve with R right-hand sides was slower
+    # than the sweeps that follow it.
+    start = tf.matmul(tf.linalg.inv(g + ridge * tf.eye(k)), b)  # (k, R)
     bh, m = sweep_factors(b, g)  # fixed: computed once, outside the loop
-    _, *cols = tf.while_loop(
+    _, *rows = tf.while_loop(
         lambda i, *_: i < sweeps,
-        lambda i, *cols: (i + 1, *sweep_rows(cols, bh, m)),
+        lambda i, *rows: (i + 1, *sweep_rows(rows, bh, m)),
         (tf.constant(0), *tf.unstack(tf.nn.relu(start), num=k)),
         parallel_iterations=1,
     )
-    u = tf.stack(cols, axis=1)
+    ut = tf.stack(rows)  # (k, R)
     norm2 = tf.reduce_sum(a * a)
-    return u, tf.nn.relu(error(norm2, u, b, g)), norm2
+    return tf.transpose(ut), tf.nn.relu(error(norm2, ut, b, g)), norm2
 
 
 @functools.cache
