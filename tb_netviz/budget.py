@@ -101,12 +101,9 @@ class OverheadBudget:
         order), saying why and how to change it; nothing for none."""
         if not groups:
             return
-        names = (
-            groups[0]
-            if len(groups) == 1
-            else (f"{', '.join(groups[:-1])} and {groups[-1]}")
-        )
-        it, runs = ("it", "runs") if len(groups) == 1 else ("they", "run")
+        one = len(groups) == 1
+        names = groups[0] if one else f"{', '.join(groups[:-1])} and {groups[-1]}"
+        it, runs = ("it", "runs") if one else ("they", "run")
         print(
             f"NetVizCallback: {names} deferred at step {step}: {it} would take "
             f"NetViz past {self.share:.0%} of the training time so far (ascent "

@@ -158,8 +158,8 @@ def histogram_buckets(values: np.ndarray, count: int = HISTOGRAM_BUCKETS) -> np.
     if data.size == 0:
         return np.zeros((count, 3))
     lo, hi = data.min(), data.max()
-    counts = np.zeros(count)
     if hi == lo:
+        counts = np.zeros(count)
         counts[-1] = data.size
         return np.stack([np.full(count, hi), np.full(count, hi), counts], axis=1)
     width = (hi - lo) / count
