@@ -192,11 +192,10 @@ class NetVizCallback(keras.callbacks.Callback):
                 once, self._once = self._once, []  # the model map, the probe
                 for spec in once:
                     self._loggers[spec.group].log(step)
-                first_deferred = [
-                    spec.group
-                    for spec, hit in due
-                    if self._run_spec(spec, hit, step, final, start)
-                ]
+                first_deferred = []
+                for spec, hit in due:
+                    if self._run_spec(spec, hit, step, final, start):
+                        first_deferred.append(spec.group)
                 self.budget.announce(first_deferred, step)
             # Flush now: an interrupted fit must leave every written step readable.
             self._writer.flush()

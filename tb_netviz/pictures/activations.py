@@ -165,6 +165,6 @@ def histogram_buckets(values: np.ndarray, count: int = HISTOGRAM_BUCKETS) -> np.
     width = (hi - lo) / count
     index = np.minimum(np.floor((data - lo) / width).astype(np.int64), count - 1)
     counts = np.bincount(index, minlength=count).astype(np.float64)
-    edges = lo + np.arange(count + 1) * ((hi - lo) / count)
+    edges = lo + np.arange(count + 1) * width
     edges[-1] = hi
     return np.stack([edges[:-1], edges[1:], counts], axis=1)
